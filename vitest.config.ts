@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages export their TypeScript sources under the `@aurora/source` condition, so tests
 // run against src/ without a build; `tsc -b` still type-checks everything.
-const conditions = ['@aurora/source', 'import', 'node', 'default'];
+const conditions = ['@aurora/source', 'node', 'development|production'];
 const exclude = ['**/node_modules/**', '**/dist/**', '.aurora/**'];
 
 export default defineConfig({

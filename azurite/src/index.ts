@@ -1,0 +1,2 @@
+export * from './local-storage.js';
+export * from './server.js';

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+describe('loadConfig', () => {
+  it('gives the local defaults when nothing is set', () => {
+    const config = loadConfig({}, '/work/x');
+    expect(config.home).toBe('/work/x/.aurora');
+    expect(config.port).toBe(7071);
+    expect(config.storage).toEqual({ kind: 'azurite', blobPort: 10000, queuePort: 10001, tablePort: 10002 });
+    expect(config.mqtt).toEqual({ kind: 'embedded', port: 1883 });
+    expect(config.retryDelaysMs).toEqual([30_000, 60_000, 120_000]);
+    expect(config.simulate).toBe(true);
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({ AURORA_PORT: '', AURORA_MQTT_URL: '' }, '/w');
+    expect(config.port).toBe(7071);
+    expect(config.mqtt.kind).toBe('embedded');
+  });
+
+  it('reads "false" as false, not as a truthy string', () => {
+    expect(loadConfig({ AURORA_SIMULATE: 'false' }).simulate).toBe(false);
+    expect(loadConfig({ AURORA_SIMULATE: '0' }).simulate).toBe(false);
+  });
+
+  it('switches to real Azure storage and a real broker when given their addresses', () => {
+    const config = loadConfig({
+      AURORA_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=lake;AccountKey=x',
+      AURORA_MQTT_URL: 'mqtt://127.0.0.1:1884',
+      AURORA_RETRY_DELAYS_S: '1,2.5',
+    });
+    expect(config.storage.kind).toBe('azure');
+    expect(config.mqtt).toEqual({ kind: 'external', url: 'mqtt://127.0.0.1:1884' });
+    expect(config.retryDelaysMs).toEqual([1000, 2500]);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ AURORA_PORT: 'seventy', AURORA_MQTT_URL: 'http://x', AURORA_LOG_LEVEL: 'loud' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.code).toBe('config.invalid');
+    expect(configError.issues.map((i) => i.variable).sort()).toEqual([
+      'AURORA_LOG_LEVEL',
+      'AURORA_MQTT_URL',
+      'AURORA_PORT',
+    ]);
+    expect(configError.message).toContain('AURORA_PORT="seventy"');
+  });
+
+  it('rejects a port out of range and a bad retry list', () => {
+    expect(() => loadConfig({ AURORA_PORT: '70000' })).toThrow(/AURORA_PORT/);
+    expect(() => loadConfig({ AURORA_RETRY_DELAYS_S: '30;60' })).toThrow(/AURORA_RETRY_DELAYS_S/);
+  });
+});
