@@ -46,7 +46,12 @@ export async function openLocalStorage(
   for (let attempt = 0; attempt < 3; attempt++) {
     const lock = await readLock(lockPath);
     if (lock && lock.pid !== process.pid && isAlive(lock.pid)) {
-      return { ...lock, connectionString: azuriteConnectionString(lock), owner: false, close: async () => {} };
+      return {
+        ...lock,
+        connectionString: azuriteConnectionString(lock),
+        owner: false,
+        close: async () => {},
+      };
     }
     if (lock) await rm(lockPath, { force: true });
     const claim: LockFile = { pid: process.pid, blobUrl: '', queueUrl: '', tableUrl: '' };

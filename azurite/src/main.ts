@@ -11,7 +11,8 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig();
-  if (config.storage.kind !== 'azurite') throw new Error('AURORA_STORAGE_CONNECTION_STRING is set: there is no local emulator to run');
+  if (config.storage.kind !== 'azurite')
+    throw new Error('AURORA_STORAGE_CONNECTION_STRING is set: there is no local emulator to run');
   const storage = await openLocalStorage(config.home, config.storage);
   if (!storage.owner) {
     process.stdout.write(`Azurite for ${config.home} is already running (blob ${storage.blobUrl}).\n`);

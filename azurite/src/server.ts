@@ -29,7 +29,9 @@ const TableConfiguration = load<ConfigClass>('table/TableConfiguration');
 const { MemoryExtentChunkStore } = require(`${dist}/common/persistence/MemoryExtentStore`) as {
   MemoryExtentChunkStore: new (limitBytes: number) => unknown;
 };
-const { configLogger } = require(`${dist}/common/Logger`) as { configLogger: (enable: boolean, file?: string) => void };
+const { configLogger } = require(`${dist}/common/Logger`) as {
+  configLogger: (enable: boolean, file?: string) => void;
+};
 const { EMULATOR_ACCOUNT_KEY_STR, EMULATOR_ACCOUNT_NAME } = require(`${dist}/blob/utils/constants`) as {
   EMULATOR_ACCOUNT_KEY_STR: string;
   EMULATOR_ACCOUNT_NAME: string;
@@ -60,7 +62,11 @@ export interface RunningAzurite {
 export const emulatorAccount = { name: EMULATOR_ACCOUNT_NAME, key: EMULATOR_ACCOUNT_KEY_STR } as const;
 
 /** The connection string for an Azurite whose endpoints are known. */
-export function azuriteConnectionString(urls: { blobUrl: string; queueUrl: string; tableUrl: string }): string {
+export function azuriteConnectionString(urls: {
+  blobUrl: string;
+  queueUrl: string;
+  tableUrl: string;
+}): string {
   const account = emulatorAccount.name;
   return [
     'DefaultEndpointsProtocol=http',
@@ -117,7 +123,15 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     ),
   );
   const table = new TableServer(
-    new TableConfiguration(...common(options.tablePort), at('__azurite_db_table__.json'), false, false, undefined, undefined, ...tail),
+    new TableConfiguration(
+      ...common(options.tablePort),
+      at('__azurite_db_table__.json'),
+      false,
+      false,
+      undefined,
+      undefined,
+      ...tail,
+    ),
   );
 
   const servers = [blob, queue, table];

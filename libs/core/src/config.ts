@@ -58,9 +58,14 @@ export interface AuroraConfig {
  * Reads and validates the environment once, at start-up. Empty strings count as unset. One error names
  * every bad variable, so a misconfigured deployment is fixed in one go.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AuroraConfig {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): AuroraConfig {
   const present = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => key.startsWith('AURORA_') && value !== undefined && value !== ''),
+    Object.entries(env).filter(
+      ([key, value]) => key.startsWith('AURORA_') && value !== undefined && value !== '',
+    ),
   );
   const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
@@ -68,7 +73,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       variable: String(issue.path[0] ?? '(environment)'),
       problem: issue.message,
     }));
-    const lines = issues.map((i) => `  ${i.variable}=${JSON.stringify(present[i.variable] ?? '')}: ${i.problem}`);
+    const lines = issues.map(
+      (i) => `  ${i.variable}=${JSON.stringify(present[i.variable] ?? '')}: ${i.problem}`,
+    );
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, issues);
   }
   const c = parsed.data;
@@ -84,7 +91,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           queuePort: c.AURORA_AZURITE_QUEUE_PORT,
           tablePort: c.AURORA_AZURITE_TABLE_PORT,
         },
-    mqtt: c.AURORA_MQTT_URL ? { kind: 'external', url: c.AURORA_MQTT_URL } : { kind: 'embedded', port: c.AURORA_MQTT_PORT },
+    mqtt: c.AURORA_MQTT_URL
+      ? { kind: 'external', url: c.AURORA_MQTT_URL }
+      : { kind: 'embedded', port: c.AURORA_MQTT_PORT },
     simulate: c.AURORA_SIMULATE,
     iot: {
       rateHz: c.AURORA_IOT_RATE_HZ,

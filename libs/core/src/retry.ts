@@ -1,4 +1,4 @@
-import { type Sleep, sleep as realSleep } from './clock.js';
+import { sleep as realSleep, type Sleep } from './clock.js';
 import { AuroraError, toAuroraError } from './errors.js';
 
 /** Source outages are retried after 30 s, 60 s and 120 s, then given up (dead-lettered and alerted). */
@@ -31,7 +31,10 @@ export class RetriesExhaustedError extends AuroraError {
  * Non-retryable failures are rethrown at once; when the delays run out a RetriesExhaustedError carries
  * the last failure's code.
  */
-export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retry<T>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const delays = options.delaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const wait = options.sleep ?? realSleep;
   const isRetryable = options.isRetryable ?? ((e: AuroraError) => e.retryable);

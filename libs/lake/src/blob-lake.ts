@@ -28,9 +28,7 @@ const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 export function createBlobLake(options: BlobLakeOptions): Lake {
   const service =
     options.serviceClient ??
-    (options.connectionString
-      ? BlobServiceClient.fromConnectionString(options.connectionString)
-      : undefined);
+    (options.connectionString ? BlobServiceClient.fromConnectionString(options.connectionString) : undefined);
   if (!service) throw new Error('createBlobLake needs a connectionString or a serviceClient');
   const blockSize = options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE;
   const ready = new Map<string, Promise<ContainerClient>>();
@@ -46,7 +44,12 @@ export function createBlobLake(options: BlobLakeOptions): Lake {
     return client;
   };
 
-  const info = (path: string, size: number, lastModified: Date, metadata: Record<string, string> | undefined) => ({
+  const info = (
+    path: string,
+    size: number,
+    lastModified: Date,
+    metadata: Record<string, string> | undefined,
+  ) => ({
     path,
     sizeBytes: size,
     lastModified,
@@ -67,7 +70,12 @@ export function createBlobLake(options: BlobLakeOptions): Lake {
         size = content.byteLength;
         const metadata = { ...putOptions.metadata, [SHA256_METADATA_KEY]: hash.digest('hex') };
         const r = await wrap(path, () =>
-          blob.upload(content, content.byteLength, { metadata, conditions, blobHTTPHeaders: headers, abortSignal: signal }),
+          blob.upload(content, content.byteLength, {
+            metadata,
+            conditions,
+            blobHTTPHeaders: headers,
+            abortSignal: signal,
+          }),
         );
         return info(path, size, r.lastModified ?? new Date(), metadata);
       }
@@ -85,20 +93,32 @@ export function createBlobLake(options: BlobLakeOptions): Lake {
       }
       const metadata = { ...putOptions.metadata, [SHA256_METADATA_KEY]: hash.digest('hex') };
       const r = await wrap(path, () =>
-        blob.commitBlockList(blockIds, { metadata, conditions, blobHTTPHeaders: headers, abortSignal: signal }),
+        blob.commitBlockList(blockIds, {
+          metadata,
+          conditions,
+          blobHTTPHeaders: headers,
+          abortSignal: signal,
+        }),
       );
       return info(path, size, r.lastModified ?? new Date(), metadata);
     },
 
     async get(path, o = {}) {
       const { container: c, name } = splitLakePath(path);
-      return wrap(path, () => service.getContainerClient(c).getBlockBlobClient(name).downloadToBuffer(0, undefined, { abortSignal: o.signal }));
+      return wrap(path, () =>
+        service
+          .getContainerClient(c)
+          .getBlockBlobClient(name)
+          .downloadToBuffer(0, undefined, { abortSignal: o.signal }),
+      );
     },
 
     async stat(path, o = {}) {
       const { container: c, name } = splitLakePath(path);
       try {
-        const p = await wrap(path, () => service.getContainerClient(c).getBlobClient(name).getProperties({ abortSignal: o.signal }));
+        const p = await wrap(path, () =>
+          service.getContainerClient(c).getBlobClient(name).getProperties({ abortSignal: o.signal }),
+        );
         return info(path, p.contentLength ?? 0, p.lastModified ?? new Date(0), p.metadata);
       } catch (error) {
         if (error instanceof LakeNotFoundError) return undefined;
@@ -110,20 +130,29 @@ export function createBlobLake(options: BlobLakeOptions): Lake {
       const { container: c, name } = splitLakePath(prefix.includes('/') ? prefix : `${prefix}/`);
       const client = service.getContainerClient(c);
       if (!(await wrap(prefix, () => client.exists({ abortSignal: o.signal })))) return;
-      const pages = client.listBlobsFlat({ prefix: name, includeMetadata: true }).byPage({ maxPageSize: 5000 });
+      const pages = client
+        .listBlobsFlat({ prefix: name, includeMetadata: true })
+        .byPage({ maxPageSize: 5000 });
       for (;;) {
         const page = await wrap(prefix, () => pages.next());
         if (page.done) return;
         for (const item of page.value.segment.blobItems) {
           if (item.metadata?.['hdi_isfolder'] === 'true') continue; // HNS directory entries
-          yield info(`${c}/${item.name}`, item.properties.contentLength ?? 0, item.properties.lastModified, item.metadata);
+          yield info(
+            `${c}/${item.name}`,
+            item.properties.contentLength ?? 0,
+            item.properties.lastModified,
+            item.metadata,
+          );
         }
       }
     },
 
     async delete(path, o = {}) {
       const { container: c, name } = splitLakePath(path);
-      await wrap(path, () => service.getContainerClient(c).getBlobClient(name).deleteIfExists({ abortSignal: o.signal }));
+      await wrap(path, () =>
+        service.getContainerClient(c).getBlobClient(name).deleteIfExists({ abortSignal: o.signal }),
+      );
     },
   };
 }
@@ -134,9 +163,15 @@ async function wrap<T>(path: string, operation: () => Promise<T>): Promise<T> {
     return await operation();
   } catch (error) {
     if (error instanceof RestError) {
-      if (error.statusCode === 409 || error.statusCode === 412) throw new LakeConflictError(path, { cause: error });
+      if (error.statusCode === 409 || error.statusCode === 412)
+        throw new LakeConflictError(path, { cause: error });
       if (error.statusCode === 404) throw new LakeNotFoundError(path, { cause: error });
-      if (error.statusCode === undefined || error.statusCode >= 500 || error.statusCode === 408 || error.statusCode === 429) {
+      if (
+        error.statusCode === undefined ||
+        error.statusCode >= 500 ||
+        error.statusCode === 408 ||
+        error.statusCode === 429
+      ) {
         throw new LakeUnavailableError(`lake unavailable for ${path}: ${error.message}`, { cause: error });
       }
     }
@@ -149,7 +184,10 @@ async function wrap<T>(path: string, operation: () => Promise<T>): Promise<T> {
   }
 }
 
-async function* rechunk(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): AsyncIterable<Uint8Array> {
+async function* rechunk(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  size: number,
+): AsyncIterable<Uint8Array> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const chunk of source) {

@@ -30,11 +30,17 @@ export interface CheckpointStore {
 }
 
 /** Table, partition and row keys may not contain / \ # ? or control characters. */
-const tableKey = (s: string) => encodeURIComponent(s).replace(/[!'()*~%]/g, (c) => `~${c.charCodeAt(0).toString(16)}`);
-const fromTableKey = (s: string) => decodeURIComponent(s.replace(/~([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))));
+const tableKey = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*~%]/g, (c) => `~${c.charCodeAt(0).toString(16)}`);
+const fromTableKey = (s: string) =>
+  decodeURIComponent(
+    s.replace(/~([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+  );
 
 export function createTableClient(connectionString: string, table: string): TableClient {
-  return TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: connectionString.includes('http://') });
+  return TableClient.fromConnectionString(connectionString, table, {
+    allowInsecureConnection: connectionString.includes('http://'),
+  });
 }
 
 export function createCheckpointStore(client: TableClient): CheckpointStore {
@@ -50,8 +56,15 @@ export function createCheckpointStore(client: TableClient): CheckpointStore {
     async load<T>(source: string, key: string) {
       await ensureTable();
       try {
-        const entity = await client.getEntity<{ value: string; updatedAt: string }>(tableKey(source), tableKey(key));
-        return { value: JSON.parse(entity.value) as T, etag: entity.etag, updatedAt: new Date(entity.updatedAt) };
+        const entity = await client.getEntity<{ value: string; updatedAt: string }>(
+          tableKey(source),
+          tableKey(key),
+        );
+        return {
+          value: JSON.parse(entity.value) as T,
+          etag: entity.etag,
+          updatedAt: new Date(entity.updatedAt),
+        };
       } catch (error) {
         if (error instanceof RestError && error.statusCode === 404) return undefined;
         throw error;
@@ -82,7 +95,9 @@ export function createCheckpointStore(client: TableClient): CheckpointStore {
       await ensureTable();
       const out: { key: string; checkpoint: Checkpoint<unknown> }[] = [];
       const filter = `PartitionKey eq '${tableKey(source).replaceAll("'", "''")}'`;
-      for await (const e of client.listEntities<{ value: string; updatedAt: string }>({ queryOptions: { filter } })) {
+      for await (const e of client.listEntities<{ value: string; updatedAt: string }>({
+        queryOptions: { filter },
+      })) {
         out.push({
           key: fromTableKey(e.rowKey ?? ''),
           checkpoint: { value: JSON.parse(e.value), etag: e.etag, updatedAt: new Date(e.updatedAt) },

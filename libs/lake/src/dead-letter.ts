@@ -22,7 +22,9 @@ export interface DeadLetterBatch {
 export function describePayload(payload: unknown): unknown {
   if (payload instanceof Uint8Array) {
     const text = Buffer.from(payload).toString('utf8');
-    return Buffer.from(text, 'utf8').equals(Buffer.from(payload)) ? text : { base64: Buffer.from(payload).toString('base64') };
+    return Buffer.from(text, 'utf8').equals(Buffer.from(payload))
+      ? text
+      : { base64: Buffer.from(payload).toString('base64') };
   }
   return payload;
 }

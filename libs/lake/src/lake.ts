@@ -21,7 +21,11 @@ export interface PutOptions {
  * the complete file or nothing, whatever happens to the writer half-way.
  */
 export interface Lake {
-  put(path: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<LakeObjectInfo>;
+  put(
+    path: string,
+    content: Uint8Array | AsyncIterable<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<LakeObjectInfo>;
   get(path: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
   stat(path: string, options?: { signal?: AbortSignal }): Promise<LakeObjectInfo | undefined>;
   /** Files under a prefix, in lexical order, directories omitted. */

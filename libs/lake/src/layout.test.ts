@@ -42,9 +42,17 @@ describe('bronzePaths', () => {
       entity: 'telemetry',
       partition: { year: 2026, month: 3, day: 29, hour: 1 },
     });
-    expect(parseBronzePath(bronzePaths.mes('augsburg', 'orders', at))).toMatchObject({ source: 'mes', entity: 'orders' });
-    expect(parseBronzePath(bronzePaths.deadLetter('iot', at))).toMatchObject({ source: 'deadletter', entity: 'iot' });
+    expect(parseBronzePath(bronzePaths.mes('augsburg', 'orders', at))).toMatchObject({
+      source: 'mes',
+      entity: 'orders',
+    });
+    expect(parseBronzePath(bronzePaths.deadLetter('iot', at))).toMatchObject({
+      source: 'deadletter',
+      entity: 'iot',
+    });
     expect(parseBronzePath('bronze/iot/augsburg/x.parquet')).toBeUndefined();
-    expect(parseBronzePath('bronze/sap/A/year=2026/month=01/day=01/B_20260101T000000000000Z.parquet')).toBeUndefined();
+    expect(
+      parseBronzePath('bronze/sap/A/year=2026/month=01/day=01/B_20260101T000000000000Z.parquet'),
+    ).toBeUndefined();
   });
 });

@@ -51,11 +51,23 @@ export interface ParsedBronzePath {
 }
 
 const PATTERNS: [RegExp, (m: RegExpMatchArray) => Omit<ParsedBronzePath, 'partition'>][] = [
-  [/^bronze\/oracle-erp\/([^/]+)\/(.+)\/\1_\d{8}T\d{12}Z\.parquet$/, (m) => ({ source: 'oracle-erp', entity: m[1]! })],
+  [
+    /^bronze\/oracle-erp\/([^/]+)\/(.+)\/\1_\d{8}T\d{12}Z\.parquet$/,
+    (m) => ({ source: 'oracle-erp', entity: m[1]! }),
+  ],
   [/^bronze\/sap\/([^/]+)\/(.+)\/\1_\d{8}T\d{12}Z\.parquet$/, (m) => ({ source: 'sap', entity: m[1]! })],
-  [/^bronze\/mes\/([^/]+)\/([^/]+)\/(.+)\/\2_\d{8}T\d{12}Z\.parquet$/, (m) => ({ source: 'mes', facility: m[1]!, entity: m[2]! })],
-  [/^bronze\/iot\/([^/]+)\/(.+)\/telemetry_\d{8}T\d{12}Z\.parquet$/, (m) => ({ source: 'iot', facility: m[1]!, entity: 'telemetry' })],
-  [/^bronze\/_deadletter\/([^/]+)\/(.+)\/\1_\d{8}T\d{12}Z\.jsonl$/, (m) => ({ source: 'deadletter', entity: m[1]! })],
+  [
+    /^bronze\/mes\/([^/]+)\/([^/]+)\/(.+)\/\2_\d{8}T\d{12}Z\.parquet$/,
+    (m) => ({ source: 'mes', facility: m[1]!, entity: m[2]! }),
+  ],
+  [
+    /^bronze\/iot\/([^/]+)\/(.+)\/telemetry_\d{8}T\d{12}Z\.parquet$/,
+    (m) => ({ source: 'iot', facility: m[1]!, entity: 'telemetry' }),
+  ],
+  [
+    /^bronze\/_deadletter\/([^/]+)\/(.+)\/\1_\d{8}T\d{12}Z\.jsonl$/,
+    (m) => ({ source: 'deadletter', entity: m[1]! }),
+  ],
 ];
 
 /** Reads a bronze path back into its parts; undefined for anything that does not follow the layout. */
@@ -68,7 +80,12 @@ export function parseBronzePath(path: string): ParsedBronzePath | undefined {
     const [, y, mo, d, h] = partitions;
     return {
       ...build(match),
-      partition: { year: Number(y), month: Number(mo), day: Number(d), ...(h === undefined ? {} : { hour: Number(h) }) },
+      partition: {
+        year: Number(y),
+        month: Number(mo),
+        day: Number(d),
+        ...(h === undefined ? {} : { hour: Number(h) }),
+      },
     };
   }
   return undefined;

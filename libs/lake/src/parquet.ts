@@ -120,7 +120,9 @@ export class ParquetCodec {
   async decode(bytes: Uint8Array, options: { limit?: number } = {}): Promise<Record<string, Json>[]> {
     return this.withFile(bytes, async (connection, file) => {
       const limit = options.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
-      const reader = await connection.runAndReadAll(`SELECT * FROM read_parquet(${quoteLiteral(file)})${limit}`);
+      const reader = await connection.runAndReadAll(
+        `SELECT * FROM read_parquet(${quoteLiteral(file)})${limit}`,
+      );
       return reader.getRowObjectsJson();
     });
   }
@@ -128,7 +130,9 @@ export class ParquetCodec {
   /** Reads the footer and every row group: throws on a truncated or corrupt file; returns the row count. */
   async check(bytes: Uint8Array): Promise<number> {
     return this.withFile(bytes, async (connection, file) => {
-      const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`);
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`,
+      );
       const verified = await connection.runAndReadAll(
         `SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${quoteLiteral(file)})`,
       );

@@ -61,7 +61,10 @@ export function createSourceStatusStore(client: TableClient): SourceStatusStore 
           rowsLandedTotal: 0,
           deadLetteredTotal: 0,
         };
-        const latest = [previous.latestEventAt, outcome.latestEventAt?.toISOString()].filter((x): x is string => !!x).sort().at(-1);
+        const latest = [previous.latestEventAt, outcome.latestEventAt?.toISOString()]
+          .filter((x): x is string => !!x)
+          .sort()
+          .at(-1);
         const next: SourceStatus = {
           ...previous,
           lastRunAt: outcome.at.toISOString(),
@@ -91,7 +94,9 @@ export function createSourceStatusStore(client: TableClient): SourceStatusStore 
     async list() {
       await ensureTable();
       const out: SourceStatus[] = [];
-      for await (const e of client.listEntities<{ json: string }>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) {
+      for await (const e of client.listEntities<{ json: string }>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION}'` },
+      })) {
         out.push(JSON.parse(e.json) as SourceStatus);
       }
       return out.sort((a, b) => a.source.localeCompare(b.source));

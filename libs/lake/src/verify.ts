@@ -34,13 +34,20 @@ export async function verifyLake(
       const expected = file.metadata[SHA256_METADATA_KEY];
       const actual = createHash('sha256').update(bytes).digest('hex');
       if (!expected) problem(file.path, 'no sha256 recorded at commit: not written by Aurora');
-      else if (expected !== actual) problem(file.path, `content changed since commit (sha256 ${actual.slice(0, 12)}…, recorded ${expected.slice(0, 12)}…)`);
+      else if (expected !== actual)
+        problem(
+          file.path,
+          `content changed since commit (sha256 ${actual.slice(0, 12)}…, recorded ${expected.slice(0, 12)}…)`,
+        );
       const declaredRows = file.metadata['rows'] === undefined ? undefined : Number(file.metadata['rows']);
       let rows: number | undefined;
       try {
         if (file.path.endsWith('.parquet')) rows = await deps.codec.check(bytes);
         else if (file.path.endsWith('.jsonl')) {
-          const lines = bytes.toString('utf8').split('\n').filter((l) => l.length > 0);
+          const lines = bytes
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l.length > 0);
           for (const line of lines) JSON.parse(line);
           rows = lines.length;
         }
@@ -49,9 +56,11 @@ export async function verifyLake(
       }
       if (rows !== undefined) {
         report.rowsChecked += rows;
-        if (declaredRows !== undefined && declaredRows !== rows) problem(file.path, `declares ${declaredRows} rows, holds ${rows}`);
+        if (declaredRows !== undefined && declaredRows !== rows)
+          problem(file.path, `declares ${declaredRows} rows, holds ${rows}`);
       }
-      if (file.path.startsWith('bronze/') && !parseBronzePath(file.path)) problem(file.path, 'does not follow the bronze layout');
+      if (file.path.startsWith('bronze/') && !parseBronzePath(file.path))
+        problem(file.path, 'does not follow the bronze layout');
     }
   }
   return report;

@@ -1,0 +1,183 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { type RunningAzurite, startAzurite } from '@aurora/azurite';
+import { ManualClock, silentLogger, systemClock } from '@aurora/core';
+import {
+  createBlobLake,
+  createCheckpointStore,
+  createTableClient,
+  type Lake,
+  ParquetCodec,
+} from '@aurora/lake';
+import { catalogue, connectSensors, publishTelemetry, simulateTelemetry } from '@aurora/plant';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgeBridge } from './edge-bridge.js';
+import { startEmbeddedBroker } from './embedded-broker.js';
+import { landTelemetry } from './land-telemetry.js';
+
+let azurite: RunningAzurite;
+let lake: Lake;
+let codec: ParquetCodec;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  lake = createBlobLake({ connectionString: azurite.connectionString });
+  codec = await ParquetCodec.create();
+});
+afterAll(async () => {
+  codec.close();
+  await azurite.close();
+});
+
+const readRows = async (paths: string[]) =>
+  (await Promise.all(paths.map(async (p) => codec.decode(await lake.get(p))))).flat();
+
+describe('landTelemetry', () => {
+  it('replays a captured-shape Event Hubs batch into bronze and dead-letter', async () => {
+    const clock = new ManualClock('2026-11-23T08:15:01Z');
+    const body = (sensor: string, ts: string, value: number) => ({
+      sensor_id: sensor,
+      value,
+      ts,
+      metric: catalogue.sensor(sensor)?.metric,
+    });
+    const messages = [
+      body('aug-m01-temperature', '2026-11-23T07:59:59.900Z', 48.1),
+      body('aug-m01-temperature', '2026-11-23T08:15:00.123Z', 48.3),
+      body('rgb-m02-vibration', '2026-11-23T08:14:00Z', 1.2),
+      '{"sensor_id": broken',
+      body('ghost-m01-energy', '2026-11-23T08:14:00Z', 1),
+    ];
+    const iso = '2026-11-23T08:15:00.200Z';
+    const report = await landTelemetry({ lake, codec, clock, catalogue, log: silentLogger }, messages, {
+      enqueuedTimeUtcArray: messages.map(() => iso),
+      sequenceNumberArray: [100, 101, 102, 103, 104],
+      offsetArray: ['1', '2', '3', '4', '5'],
+      partitionKeyArray: messages.map(() => null),
+      propertiesArray: messages.map(() => ({})),
+      systemPropertiesArray: messages.map((_, i) => ({
+        'iothub-connection-device-id': `dev-${i}`,
+        'iothub-enqueuedtime': iso,
+      })),
+      partitionContext: { partitionId: '0' },
+    });
+    expect(report).toMatchObject({ batchId: 'iot-p0-100-104', received: 5, landed: 3, deadLettered: 2 });
+    expect(report.rejectionsByCode).toEqual({ 'iot.invalid_json': 1, 'iot.unknown_sensor': 1 });
+    expect(report.files).toEqual([
+      'bronze/iot/augsburg/year=2026/month=11/day=23/hour=07/telemetry_20261123T081501000000Z.parquet',
+      'bronze/iot/augsburg/year=2026/month=11/day=23/hour=08/telemetry_20261123T081501000000Z.parquet',
+      'bronze/iot/regensburg/year=2026/month=11/day=23/hour=08/telemetry_20261123T081501000000Z.parquet',
+    ]);
+    const rows = await readRows(report.files);
+    expect(
+      rows.map((r) => [
+        r['sensor_id'],
+        r['value'],
+        r['device_id'],
+        r['sequence_number'],
+        r['_batch_id'],
+        r['_source'],
+      ]),
+    ).toEqual([
+      ['aug-m01-temperature', 48.1, 'dev-0', '100', 'iot-p0-100-104', 'iot'],
+      ['aug-m01-temperature', 48.3, 'dev-1', '101', 'iot-p0-100-104', 'iot'],
+      ['rgb-m02-vibration', 1.2, 'dev-2', '102', 'iot-p0-100-104', 'iot'],
+    ]);
+    expect(new Date(String(rows[0]!['_extracted_at'])).toISOString()).toBe('2026-11-23T08:15:01.000Z');
+    const dead = (await lake.get(report.deadLetterFile!))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(dead.map((d) => [d.code, d.context.sequence_number])).toEqual([
+      ['iot.invalid_json', '103'],
+      ['iot.unknown_sensor', '104'],
+    ]);
+    expect(dead[0].payload).toBe('{"sensor_id": broken');
+
+    // Redelivery of the same batch: same batch id, same keys, new files beside the old ones.
+    const again = await landTelemetry(
+      { lake, codec, clock, catalogue, log: silentLogger },
+      messages.slice(0, 1),
+      {
+        sequenceNumberArray: [100],
+        partitionContext: { partitionId: '0' },
+      },
+    );
+    expect(again.files[0]).toMatch(/telemetry_20261123T081501000001Z\.parquet$/);
+  });
+});
+
+async function endToEnd(mqttUrl: string, label: string) {
+  const from = new Date(Date.now() - 10 * 60_000);
+  const to = new Date(from.getTime() + 2 * 60_000);
+  const messages = [...simulateTelemetry({ seed: 42, from, to, rateHz: 0.5, badRatio: 0.01 })];
+  const bad = messages.filter((m) => m.bad).length;
+  const landed: number[] = [];
+  const dead: number[] = [];
+  const checkpoints = createCheckpointStore(
+    createTableClient(azurite.connectionString, `checkpoints${label}`),
+  );
+  const bridge = new EdgeBridge({
+    mqttUrl,
+    batchMax: 1000,
+    flushMs: 200,
+    clock: systemClock,
+    log: silentLogger,
+    checkpoints,
+    retryDelaysMs: [10],
+    deliver: async (batch, metadata) => {
+      const report = await landTelemetry(
+        { lake, codec, clock: systemClock, catalogue, log: silentLogger },
+        batch,
+        metadata,
+      );
+      landed.push(report.landed);
+      dead.push(report.deadLettered);
+    },
+  });
+  await bridge.start();
+  const sensors = await connectSensors(mqttUrl);
+  const published = await publishTelemetry(sensors, messages, { qos: 1 });
+  await bridge.drain(published.published, 30_000);
+  await sensors.endAsync();
+  await bridge.stop();
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  expect(published).toEqual({ published: messages.length, bad });
+  expect(bridge.stats).toMatchObject({ received: messages.length, delivered: messages.length, pending: 0 });
+  expect(sum(landed)).toBe(messages.length - bad);
+  expect(sum(dead)).toBe(bad);
+  const saved = await Promise.all(
+    ['0', '1', '2'].map((p) => checkpoints.load<{ nextSequence: number }>('edge-bridge', p)),
+  );
+  expect(sum(saved.map((c) => c?.value.nextSequence ?? 0))).toBe(messages.length);
+}
+
+describe('sensors -> MQTT -> edge bridge -> telemetry handler -> bronze', () => {
+  it('lands every good message and dead-letters every bad one through the embedded broker', async () => {
+    const broker = await startEmbeddedBroker();
+    try {
+      await endToEnd(broker.url, 'embedded');
+    } finally {
+      await broker.close();
+    }
+  });
+
+  const mosquitto = spawnSync('sh', ['-c', 'command -v mosquitto || ls /usr/sbin/mosquitto'], {
+    encoding: 'utf8',
+  })
+    .stdout.trim()
+    .split('\n')[0];
+  it.skipIf(!mosquitto)(
+    'does the same through a real Mosquitto (needs the mosquitto binary, which .ci/run installs)',
+    async () => {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const broker = spawn(mosquitto!, ['-p', String(port)], { stdio: 'ignore' });
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        await endToEnd(`mqtt://127.0.0.1:${port}`, 'mosquitto');
+      } finally {
+        broker.kill();
+      }
+    },
+  );
+});
