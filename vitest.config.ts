@@ -9,6 +9,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@aurora/source'] } },
   test: {
+    // Workspace packages are compiled by Vite from their sources, never loaded from a stale dist/.
+    server: { deps: { inline: [/@aurora\//] } },
     projects: [
       {
         extends: true,

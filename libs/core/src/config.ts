@@ -21,6 +21,8 @@ export const configSchema = z.object({
     .string()
     .regex(/(BlobEndpoint|AccountName)=/, 'expected an Azure Storage connection string')
     .optional(),
+  AURORA_LAKE_BLOB_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AURORA_LAKE_TABLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   AURORA_AZURITE_BLOB_PORT: port.default(10_000),
   AURORA_AZURITE_QUEUE_PORT: port.default(10_001),
   AURORA_AZURITE_TABLE_PORT: port.default(10_002),
@@ -47,6 +49,7 @@ export interface AuroraConfig {
   logLevel: RawConfig['AURORA_LOG_LEVEL'];
   storage:
     | { kind: 'azure'; connectionString: string }
+    | { kind: 'azure-identity'; blobUrl: string; tableUrl: string }
     | { kind: 'azurite'; blobPort: number; queuePort: number; tablePort: number };
   mqtt: { kind: 'external'; url: string } | { kind: 'embedded'; port: number };
   simulate: boolean;
@@ -79,18 +82,26 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, issues);
   }
   const c = parsed.data;
+  if (Boolean(c.AURORA_LAKE_BLOB_URL) !== Boolean(c.AURORA_LAKE_TABLE_URL)) {
+    const missing = c.AURORA_LAKE_BLOB_URL ? 'AURORA_LAKE_TABLE_URL' : 'AURORA_LAKE_BLOB_URL';
+    throw new ConfigError(`invalid configuration:\n  ${missing}: required together with the other lake URL`, [
+      { variable: missing, problem: 'required together with the other lake URL' },
+    ]);
+  }
   return {
     home: isAbsolute(c.AURORA_HOME) ? c.AURORA_HOME : resolve(cwd, c.AURORA_HOME),
     port: c.AURORA_PORT,
     logLevel: c.AURORA_LOG_LEVEL,
     storage: c.AURORA_STORAGE_CONNECTION_STRING
       ? { kind: 'azure', connectionString: c.AURORA_STORAGE_CONNECTION_STRING }
-      : {
-          kind: 'azurite',
-          blobPort: c.AURORA_AZURITE_BLOB_PORT,
-          queuePort: c.AURORA_AZURITE_QUEUE_PORT,
-          tablePort: c.AURORA_AZURITE_TABLE_PORT,
-        },
+      : c.AURORA_LAKE_BLOB_URL && c.AURORA_LAKE_TABLE_URL
+        ? { kind: 'azure-identity', blobUrl: c.AURORA_LAKE_BLOB_URL, tableUrl: c.AURORA_LAKE_TABLE_URL }
+        : {
+            kind: 'azurite',
+            blobPort: c.AURORA_AZURITE_BLOB_PORT,
+            queuePort: c.AURORA_AZURITE_QUEUE_PORT,
+            tablePort: c.AURORA_AZURITE_TABLE_PORT,
+          },
     mqtt: c.AURORA_MQTT_URL
       ? { kind: 'external', url: c.AURORA_MQTT_URL }
       : { kind: 'embedded', port: c.AURORA_MQTT_PORT },

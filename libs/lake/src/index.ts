@@ -6,4 +6,5 @@ export * from './layout.js';
 export * from './parquet.js';
 export * from './put-new.js';
 export * from './source-status.js';
+export * from './storage.js';
 export * from './verify.js';

@@ -24,9 +24,6 @@ const segment = (kind: string, value: string) => {
   return value;
 };
 
-export const FACILITIES = ['augsburg', 'ingolstadt', 'regensburg'] as const;
-export type FacilityId = (typeof FACILITIES)[number];
-
 export const bronzePaths = {
   oracleErp: (table: string, extractedAt: Date, micros = 0) =>
     `bronze/oracle-erp/${segment('table', table)}/${datePartitions(extractedAt)}/${table}_${fileTimestamp(extractedAt, micros)}.parquet`,

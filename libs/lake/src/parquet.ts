@@ -9,6 +9,7 @@ import {
   DuckDBDataChunk,
   DuckDBInstance,
   DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
   type DuckDBType,
   type DuckDBValue,
   INTEGER,
@@ -54,6 +55,32 @@ const toDuck: Record<ColumnType, (v: NonNullable<CellValue>) => DuckDBValue> = {
 };
 
 const CHUNK_ROWS = 2048;
+
+/**
+ * DuckDB's JSON rendering, with two fixes for people and tools downstream: timestamps become ISO 8601
+ * UTC (`2026-11-23T07:55:00.332Z`), and integers that fit a double become numbers.
+ */
+function toJsonRows(
+  raw: Record<string, DuckDBValue>[],
+  json: Record<string, Json>[],
+): Record<string, Json>[] {
+  return json.map((row, i) => {
+    const source = raw[i]!;
+    for (const key of Object.keys(row)) {
+      const value = source[key];
+      if (value instanceof DuckDBTimestampTZValue || value instanceof DuckDBTimestampValue) {
+        row[key] = new Date(Number(value.micros / 1000n)).toISOString();
+      } else if (
+        typeof value === 'bigint' &&
+        value >= BigInt(Number.MIN_SAFE_INTEGER) &&
+        value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ) {
+        row[key] = Number(value);
+      }
+    }
+    return row;
+  });
+}
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -123,7 +150,7 @@ export class ParquetCodec {
       const reader = await connection.runAndReadAll(
         `SELECT * FROM read_parquet(${quoteLiteral(file)})${limit}`,
       );
-      return reader.getRowObjectsJson();
+      return toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson());
     });
   }
 
@@ -147,7 +174,8 @@ export class ParquetCodec {
   async query(sql: string): Promise<Record<string, Json>[]> {
     const connection = await this.instance.connect();
     try {
-      return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+      const reader = await connection.runAndReadAll(sql);
+      return toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson());
     } finally {
       connection.closeSync();
     }

@@ -1,0 +1,38 @@
+import { AuroraError } from '@aurora/core';
+import { Command, CommanderError } from 'commander';
+import { registerLake } from './commands/lake.js';
+import { registerRun } from './commands/run.js';
+import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
+
+// `aurora lake ls | head` closes stdout early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+const program = new Command('aurora')
+  .description('Aurora, the plant data platform: drive the local platform and inspect the lake.')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nConfiguration comes from AURORA_* environment variables; see the README. State lives under AURORA_HOME (.aurora/).',
+  );
+registerStart(program);
+registerRun(program);
+registerStatus(program);
+registerLake(program);
+
+program.parseAsync(process.argv).then(
+  () => {
+    // Lingering sockets (MQTT reconnect timers, keep-alive agents) must not keep a finished command alive.
+    setTimeout(() => process.exit(), 200).unref();
+  },
+  (error: unknown) => {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`aurora: ${message}\n`);
+    const code = error instanceof AuroraError && error.kind === 'config' ? 2 : 1;
+    process.exit(code);
+  },
+);

@@ -1,0 +1,4 @@
+export * from './live-sensors.js';
+export * from './platform.js';
+export * from './run-once.js';
+export * from './storage.js';

@@ -1,0 +1,146 @@
+import type { AuroraConfig, Clock, Logger } from '@aurora/core';
+import { apiApp } from '@aurora/functions-api/functions';
+import { IOT_TELEMETRY_FUNCTION, ingestApp } from '@aurora/functions-ingest/functions';
+import {
+  type CheckpointStore,
+  createCheckpointStore,
+  createSourceStatusStore,
+  ParquetCodec,
+  type RunOutcome,
+  type SourceStatusStore,
+} from '@aurora/lake';
+import { catalogue } from '@aurora/plant';
+import { LocalHost } from '@aurora/runtime';
+import { EdgeBridge, type EmbeddedBroker, startEmbeddedBroker } from '@aurora/sources';
+import { openStorage, type PlatformStorage } from './storage.js';
+
+export interface PlatformOptions {
+  config: AuroraConfig;
+  log: Logger;
+  clock: Clock;
+  /** `start` takes the configured ports and schedules timers; one-shot commands take free ports. */
+  mode: 'service' | 'one-shot';
+}
+
+/** What landed through the platform since it opened, per source. */
+export interface LandingTotals {
+  rows: number;
+  deadLettered: number;
+  batches: number;
+  latestEventAt?: Date;
+}
+
+/**
+ * The local platform, composed: storage (Azurite), the Function Apps on the local host, the MQTT broker
+ * and the edge bridge feeding the telemetry handler. Every command that needs more than the lake opens it.
+ */
+export class LocalPlatform {
+  private constructor(
+    readonly totals: ReadonlyMap<string, LandingTotals>,
+    readonly options: PlatformOptions,
+    readonly storage: PlatformStorage,
+    readonly codec: ParquetCodec,
+    readonly status: SourceStatusStore,
+    readonly checkpoints: CheckpointStore,
+    readonly host: LocalHost,
+    readonly mqttUrl: string,
+    readonly bridge: EdgeBridge,
+    private readonly broker: EmbeddedBroker | undefined,
+  ) {}
+
+  static async open(options: PlatformOptions): Promise<LocalPlatform> {
+    const { config, log, clock } = options;
+    const service = options.mode === 'service';
+    const storage = await openStorage(config, service ? 'configured' : 'ephemeral');
+    const cleanup: (() => Promise<void>)[] = [() => storage.close()];
+    try {
+      const codec = await ParquetCodec.create();
+      cleanup.push(async () => codec.close());
+      const status = createSourceStatusStore(storage.table('sourcestatus'));
+      const checkpoints = createCheckpointStore(storage.table('checkpoints'));
+      const totals = new Map<string, LandingTotals>();
+      const countingStatus: SourceStatusStore = {
+        ...status,
+        record: (outcome: RunOutcome) => {
+          const t = totals.get(outcome.source) ?? { rows: 0, deadLettered: 0, batches: 0 };
+          t.rows += outcome.rows;
+          t.deadLettered += outcome.deadLettered;
+          t.batches++;
+          if (outcome.latestEventAt && (!t.latestEventAt || outcome.latestEventAt > t.latestEventAt))
+            t.latestEventAt = outcome.latestEventAt;
+          totals.set(outcome.source, t);
+          return status.record(outcome);
+        },
+      };
+      const telemetry = {
+        lake: storage.lake,
+        codec,
+        clock,
+        catalogue,
+        log: log.child({ app: 'ingest' }),
+        status: countingStatus,
+      };
+      const host = new LocalHost({
+        apps: [ingestApp(async () => ({ telemetry })), apiApp({ clock, version: 'local' })],
+        log: log.child({ component: 'host' }),
+        port: service ? config.port : 0,
+        schedule: service,
+      });
+      if (service) {
+        await host.start();
+        cleanup.push(() => host.stop());
+      }
+      let broker: EmbeddedBroker | undefined;
+      let mqttUrl: string;
+      if (config.mqtt.kind === 'external') mqttUrl = config.mqtt.url;
+      else {
+        broker = await startEmbeddedBroker({ port: service ? config.mqtt.port : 0 }).catch(
+          (error: NodeJS.ErrnoException) => {
+            throw error.code === 'EADDRINUSE'
+              ? new Error(
+                  `MQTT port ${config.mqtt.kind === 'embedded' ? config.mqtt.port : ''} is in use: set AURORA_MQTT_PORT, or AURORA_MQTT_URL to use that broker`,
+                )
+              : error;
+          },
+        );
+        const b = broker;
+        cleanup.push(() => b.close());
+        mqttUrl = broker.url;
+      }
+      const bridge = new EdgeBridge({
+        mqttUrl,
+        deliver: host.eventHubHandler(IOT_TELEMETRY_FUNCTION),
+        batchMax: config.iot.edgeBatchMax,
+        flushMs: config.iot.edgeFlushMs,
+        clock,
+        log: log.child({ component: 'edge' }),
+        checkpoints,
+        retryDelaysMs: config.retryDelaysMs,
+      });
+      await bridge.start();
+      return new LocalPlatform(
+        totals,
+        options,
+        storage,
+        codec,
+        status,
+        checkpoints,
+        host,
+        mqttUrl,
+        bridge,
+        broker,
+      );
+    } catch (error) {
+      for (const close of cleanup.reverse()) await close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.bridge.stop();
+    await this.broker?.close();
+    if (this.options.mode === 'service') await this.host.stop();
+    this.codec.close();
+    await this.storage.close();
+  }
+}
