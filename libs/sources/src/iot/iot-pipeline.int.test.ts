@@ -177,7 +177,10 @@ describe('sensors -> MQTT -> edge bridge -> telemetry handler -> bronze', () => 
       // Mosquitto's default per-client queue (1,000 QoS 1 messages) drops a burst that a busy subscriber
       // has not fetched yet; an edge broker for the plant runs with a deep queue.
       const conf = join(tmpdir(), `aurora-mosquitto-${port}.conf`);
-      await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n`);
+      await writeFile(
+        conf,
+        `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n`,
+      );
       const broker = spawn(mosquitto!, ['-c', conf], { stdio: 'ignore' });
       try {
         await new Promise((r) => setTimeout(r, 500));
