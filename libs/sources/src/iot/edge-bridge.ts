@@ -147,18 +147,18 @@ export class EdgeBridge {
   }
 
   #pump(partition: Partition): Promise<void> {
-    partition.inFlight ??= (async () => {
-      try {
-        while (partition.queue.length > 0) {
-          const batch = partition.queue.slice(0, this.#o.batchMax);
-          const delivered = await this.#deliver(partition, batch);
-          if (!delivered) return;
-          partition.queue.splice(0, batch.length);
-        }
-      } finally {
-        partition.inFlight = undefined;
+    if (partition.inFlight) return partition.inFlight;
+    if (partition.queue.length === 0) return Promise.resolve();
+    // One delivery at a time per partition, like an Event Hubs partition; cleared once it settles.
+    partition.inFlight = (async () => {
+      while (partition.queue.length > 0) {
+        const batch = partition.queue.slice(0, this.#o.batchMax);
+        if (!(await this.#deliver(partition, batch))) return;
+        partition.queue.splice(0, batch.length);
       }
-    })();
+    })().finally(() => {
+      partition.inFlight = undefined;
+    });
     return partition.inFlight;
   }
 

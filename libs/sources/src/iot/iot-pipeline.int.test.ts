@@ -156,6 +156,38 @@ async function endToEnd(mqttUrl: string, label: string) {
 }
 
 describe('sensors -> MQTT -> edge bridge -> telemetry handler -> bronze', () => {
+  it('keeps delivering after flushes that found nothing to send', async () => {
+    const broker = await startEmbeddedBroker();
+    const delivered: unknown[] = [];
+    const bridge = new EdgeBridge({
+      mqttUrl: broker.url,
+      batchMax: 100,
+      flushMs: 10,
+      clock: systemClock,
+      log: silentLogger,
+      retryDelaysMs: [],
+      deliver: async (batch) => {
+        delivered.push(...batch);
+      },
+    });
+    try {
+      await bridge.start();
+      await new Promise((r) => setTimeout(r, 100)); // several empty flushes first
+      const sensors = await connectSensors(broker.url);
+      const from = new Date(Date.now() - 60_000);
+      const published = await publishTelemetry(
+        sensors,
+        simulateTelemetry({ seed: 1, from, to: new Date(from.getTime() + 10_000), rateHz: 0.1 }),
+      );
+      await sensors.endAsync();
+      await bridge.drain(published.published, 10_000);
+      expect(delivered).toHaveLength(340);
+    } finally {
+      await bridge.stop();
+      await broker.close();
+    }
+  });
+
   it('lands every good message and dead-letters every bad one through the embedded broker', async () => {
     const broker = await startEmbeddedBroker();
     try {

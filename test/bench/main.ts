@@ -1,0 +1,26 @@
+import { cpus, totalmem } from 'node:os';
+import { benchIotPath } from './iot-path.js';
+import { benchParquetLanding } from './parquet-landing.js';
+import { type BenchRow, printTable } from './table.js';
+
+/**
+ * `pnpm bench`: every benchmark, each beside its reference in the same run, printed as one Markdown table
+ * (paste it into the README's Performance section). BENCH_ROWS / BENCH_MESSAGES scale the runs.
+ */
+const rowsCount = Number(process.env['BENCH_ROWS'] ?? 200_000);
+const messages = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
+
+const rows: BenchRow[] = [];
+process.stderr.write(`parquet landing, ${rowsCount} rows...\n`);
+rows.push(...(await benchParquetLanding(rowsCount)));
+process.stderr.write(`iot path, ${messages} messages, embedded broker...\n`);
+rows.push(...(await benchIotPath(messages)));
+if (process.env['AURORA_MQTT_URL']) {
+  process.stderr.write(`iot path, ${messages} messages, ${process.env['AURORA_MQTT_URL']}...\n`);
+  rows.push(...(await benchIotPath(messages, process.env['AURORA_MQTT_URL'])));
+}
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+process.stdout.write(
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}\n\n${printTable(rows)}\n`,
+);
+process.exit(0);
