@@ -1,5 +1,6 @@
 import { AuroraError } from '@aurora/core';
 import { Command, CommanderError } from 'commander';
+import { registerInfra } from './commands/infra.js';
 import { registerLake } from './commands/lake.js';
 import { registerRun } from './commands/run.js';
 import { registerStart } from './commands/start.js';
@@ -22,6 +23,7 @@ registerStart(program);
 registerRun(program);
 registerStatus(program);
 registerLake(program);
+registerInfra(program);
 
 program.parseAsync(process.argv).then(
   () => {

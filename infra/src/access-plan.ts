@@ -1,0 +1,204 @@
+/**
+ * Who may do what, as one reviewable table: every role assignment the stack makes, its scope as narrow as
+ * the workload allows, and why. The {@link AccessControl} component materialises exactly these rows.
+ */
+
+/** Azure built-in roles used by Aurora, by their stable role-definition GUIDs. */
+export const BUILT_IN_ROLES = {
+  'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  'Storage Blob Data Reader': '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
+  'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+  'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+  'Storage Table Data Reader': '76199698-9eea-4c19-bc75-cec21354c6b6',
+  'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+  'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+  'Key Vault Crypto User': '12338af0-0e69-4776-bea7-57ae8d297424',
+  'Azure Event Hubs Data Receiver': 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde',
+  'Azure Event Hubs Data Sender': '2b629674-e913-4c01-ae53-ef4638d8f975',
+  'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
+  'Monitoring Reader': '43d0d8ad-25c7-4714-9337-8ba259a9fe05',
+  'Grafana Admin': '22926164-76b3-42b3-bc55-97df8dab3e41',
+} as const;
+export type RoleName = keyof typeof BUILT_IN_ROLES;
+
+/** Roles that would grant control of resources rather than access to data; never assigned here. */
+export const FORBIDDEN_ROLES = {
+  Owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+  Contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  'User Access Administrator': '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
+} as const;
+
+export const APPS = ['ingest', 'sap', 'orchestrator', 'api'] as const;
+export type AppName = (typeof APPS)[number];
+
+export type Principal = AppName | 'synapse' | 'iotHub' | 'grafana' | 'admins';
+
+/** Scopes by name; the AccessControl component resolves each to a resource id. */
+export type ScopeName =
+  | 'lake'
+  | 'lake:bronze'
+  | 'lake:silver'
+  | 'lake:gold'
+  | 'lake:tables'
+  | 'host'
+  | 'eventHub:telemetry'
+  | 'keyVault'
+  | 'key:pii-kek'
+  | `secret:${string}`
+  | 'appInsights'
+  | 'grafana'
+  | 'resourceGroup';
+
+export interface Grant {
+  principal: Principal;
+  role: RoleName;
+  scope: ScopeName;
+  why: string;
+}
+
+/** Source-system credentials: set out of band (README), read by one app each through a Key Vault reference. */
+export const SOURCE_SECRETS = [
+  { secretName: 'oracle-erp-password', setting: 'AURORA_ORACLE_ERP_PASSWORD', app: 'ingest' },
+  { secretName: 'mes-simatic-api-key', setting: 'AURORA_MES_SIMATIC_API_KEY', app: 'ingest' },
+  { secretName: 'mes-hydra-api-key', setting: 'AURORA_MES_HYDRA_API_KEY', app: 'ingest' },
+  { secretName: 'mes-regensburg-api-key', setting: 'AURORA_MES_REGENSBURG_API_KEY', app: 'ingest' },
+  { secretName: 'sap-rfc-password', setting: 'AURORA_SAP_RFC_PASSWORD', app: 'sap' },
+] as const satisfies readonly { secretName: string; setting: string; app: AppName }[];
+
+/** The Application Insights connection string, written by Pulumi, read by every app. */
+export const APP_INSIGHTS_SECRET = 'appinsights-connection-string';
+
+const perApp = (app: AppName): Grant[] => [
+  {
+    principal: app,
+    role: 'Storage Blob Data Owner',
+    scope: 'host',
+    why: 'Functions host storage: leases, deployment package, Durable task hub blobs',
+  },
+  {
+    principal: app,
+    role: 'Storage Queue Data Contributor',
+    scope: 'host',
+    why: 'Functions host and Durable queues',
+  },
+  {
+    principal: app,
+    role: 'Storage Table Data Contributor',
+    scope: 'host',
+    why: 'Durable Functions history tables',
+  },
+  {
+    principal: app,
+    role: 'Monitoring Metrics Publisher',
+    scope: 'appInsights',
+    why: 'Entra-authenticated telemetry (local auth is off)',
+  },
+  {
+    principal: app,
+    role: 'Key Vault Secrets User',
+    scope: `secret:${APP_INSIGHTS_SECRET}`,
+    why: 'Key Vault reference for APPLICATIONINSIGHTS_CONNECTION_STRING',
+  },
+];
+
+export const ACCESS_PLAN: readonly Grant[] = [
+  ...APPS.flatMap(perApp),
+  ...SOURCE_SECRETS.map(
+    (s): Grant => ({
+      principal: s.app,
+      role: 'Key Vault Secrets User',
+      scope: `secret:${s.secretName}`,
+      why: `Key Vault reference for ${s.setting}`,
+    }),
+  ),
+  {
+    principal: 'ingest',
+    role: 'Storage Blob Data Contributor',
+    scope: 'lake:bronze',
+    why: 'lands ERP, MES and IoT data',
+  },
+  {
+    principal: 'sap',
+    role: 'Storage Blob Data Contributor',
+    scope: 'lake:bronze',
+    why: 'lands SAP BAPI extracts',
+  },
+  {
+    principal: 'orchestrator',
+    role: 'Storage Blob Data Reader',
+    scope: 'lake:bronze',
+    why: 'reads bronze for silver',
+  },
+  {
+    principal: 'orchestrator',
+    role: 'Storage Blob Data Contributor',
+    scope: 'lake:silver',
+    why: 'writes silver Delta tables',
+  },
+  {
+    principal: 'orchestrator',
+    role: 'Storage Blob Data Contributor',
+    scope: 'lake:gold',
+    why: 'writes gold Delta tables',
+  },
+  { principal: 'api', role: 'Storage Blob Data Reader', scope: 'lake:gold', why: 'serves gold facts' },
+  ...(['ingest', 'sap', 'orchestrator'] as const).map(
+    (app): Grant => ({
+      principal: app,
+      role: 'Storage Table Data Contributor',
+      scope: 'lake:tables',
+      why: 'checkpoints and source status (tables are created on first use)',
+    }),
+  ),
+  {
+    principal: 'api',
+    role: 'Storage Table Data Reader',
+    scope: 'lake:tables',
+    why: 'GET /freshness reads source status',
+  },
+  {
+    principal: 'ingest',
+    role: 'Azure Event Hubs Data Receiver',
+    scope: 'eventHub:telemetry',
+    why: 'Event Hubs trigger for IoT telemetry',
+  },
+  ...(['ingest', 'sap', 'orchestrator', 'api'] as const).map(
+    (app): Grant => ({
+      principal: app,
+      role: 'Key Vault Crypto User',
+      scope: 'key:pii-kek',
+      why: 'wraps/unwraps the data keys that envelope-encrypt personal data',
+    }),
+  ),
+  {
+    principal: 'synapse',
+    role: 'Storage Blob Data Contributor',
+    scope: 'lake',
+    why: 'Synapse workspace primary storage: Spark, serverless SQL and COPY INTO',
+  },
+  {
+    principal: 'iotHub',
+    role: 'Azure Event Hubs Data Sender',
+    scope: 'eventHub:telemetry',
+    why: 'identity-based routing of device messages',
+  },
+  {
+    principal: 'grafana',
+    role: 'Monitoring Reader',
+    scope: 'resourceGroup',
+    why: 'dashboards read metrics and logs',
+  },
+  {
+    principal: 'admins',
+    role: 'Key Vault Secrets Officer',
+    scope: 'keyVault',
+    why: 'platform engineers set and rotate source credentials',
+  },
+  {
+    principal: 'admins',
+    role: 'Grafana Admin',
+    scope: 'grafana',
+    why: 'platform engineers manage dashboards',
+  },
+];

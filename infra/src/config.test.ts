@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ConfigSource,
+  DEPLOYMENT_KEYS,
+  InfraConfigError,
+  isCidr,
+  parseStackConfig,
+  STACK_NAMES,
+  type StackName,
+} from './config.js';
+import { OFFLINE_DEPLOYMENT_VALUES } from './inventory.js';
+import { readStackFile } from './stack-file.js';
+
+/** The stack file's `aurora:` keys plus the deployment-specific stand-ins, as `pulumi.Config` would see them. */
+async function sourceFor(
+  stack: StackName,
+  overrides: Record<string, string | undefined> = {},
+): Promise<ConfigSource> {
+  const { config } = await readStackFile(stack);
+  const values: Record<string, string | undefined> = { ...OFFLINE_DEPLOYMENT_VALUES };
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith('aurora:')) values[key.slice('aurora:'.length)] = value;
+  }
+  Object.assign(values, overrides);
+  return { get: (key) => values[key] };
+}
+
+const problemsOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InfraConfigError) return error.problems.map((p) => p.key);
+    throw error;
+  }
+  throw new Error('expected an InfraConfigError');
+};
+
+describe('config', () => {
+  it.each(STACK_NAMES)('reads Pulumi.%s.yaml into a valid configuration', async (stack) => {
+    const config = parseStackConfig(stack, await sourceFor(stack));
+    expect(config.stack).toBe(stack);
+    expect(config.location).toBe('westeurope');
+    expect(config.ingestion.telemetryPartitions % 3).toBe(0);
+    expect(config.monitoring.logRetentionDays).toBe(90);
+  });
+
+  it('sizes prod as the design says and keeps dev and staging smaller', async () => {
+    const [dev, staging, prod] = await Promise.all(
+      STACK_NAMES.map(async (s) => parseStackConfig(s, await sourceFor(s))),
+    );
+    expect(prod!.analytics).toMatchObject({
+      sqlPoolSku: 'DW1000c',
+      sqlPoolBackupStorage: 'GRS',
+      sparkMinNodes: 4,
+      sparkMaxNodes: 16,
+    });
+    expect(prod!.lake.sku).toBe('Standard_RAGRS');
+    const dwu = (sku: string) => Number(sku.replace(/\D/g, ''));
+    expect(dwu(dev!.analytics.sqlPoolSku)).toBeLessThan(dwu(prod!.analytics.sqlPoolSku));
+    expect(dwu(staging!.analytics.sqlPoolSku)).toBeLessThan(dwu(prod!.analytics.sqlPoolSku));
+    expect(dev!.api.apimSku).toBe('Developer');
+    expect(prod!.api.apimSku).not.toBe('Developer');
+  });
+
+  it('lists every missing deployment-specific key at once', async () => {
+    const blank = Object.fromEntries(DEPLOYMENT_KEYS.map((k) => [k, undefined]));
+    const source = await sourceFor('dev', blank);
+    expect(problemsOf(() => parseStackConfig('dev', source)).sort()).toEqual([...DEPLOYMENT_KEYS].sort());
+  });
+
+  it('rejects a zone-redundant lake, because bronze must reach the Archive tier', async () => {
+    const source = await sourceFor('staging', { lakeSku: 'Standard_GZRS' });
+    expect(() => parseStackConfig('staging', source)).toThrow(/lakeSku: expected one of .*Archive/s);
+  });
+
+  it('rejects the Consumption tier, which has no rate-limit-by-key', async () => {
+    const source = await sourceFor('dev', { apimSku: 'Consumption' });
+    expect(() => parseStackConfig('dev', source)).toThrow(/apimSku: .*Consumption has no rate-limit-by-key/s);
+  });
+
+  it('holds prod to geo-redundancy and an APIM tier with an SLA', async () => {
+    const source = await sourceFor('prod', {
+      lakeSku: 'Standard_LRS',
+      sqlPoolBackupStorage: 'LRS',
+      apimSku: 'Developer',
+    });
+    expect(problemsOf(() => parseStackConfig('prod', source)).sort()).toEqual([
+      'apimSku',
+      'lakeSku',
+      'sqlPoolBackupStorage',
+    ]);
+    // The same values are fine for dev.
+    const dev = await sourceFor('dev', { lakeSku: 'Standard_LRS', apimSku: 'Developer' });
+    expect(parseStackConfig('dev', dev).lake.sku).toBe('Standard_LRS');
+  });
+
+  it('checks cross-field rules: Spark bounds, partitions per facility, address prefixes', async () => {
+    const source = await sourceFor('dev', {
+      sparkMinNodes: '8',
+      sparkMaxNodes: '4',
+      telemetryPartitions: '4',
+      spokeAddressPrefix: '10.41.0.1/20',
+      functionsInstanceMemoryMb: '1024',
+      logDailyCapGb: '0',
+    });
+    expect(problemsOf(() => parseStackConfig('dev', source)).sort()).toEqual([
+      'functionsInstanceMemoryMb',
+      'logDailyCapGb',
+      'sparkMaxNodes',
+      'spokeAddressPrefix',
+      'telemetryPartitions',
+    ]);
+  });
+
+  it('rejects an unknown stack name', async () => {
+    const source = await sourceFor('dev');
+    expect(() => parseStackConfig('qa', source)).toThrow(/unknown stack/);
+  });
+
+  it('recognises network addresses only', () => {
+    expect(isCidr('10.60.0.0/22')).toBe(true);
+    expect(isCidr('10.60.1.0/22')).toBe(false);
+    expect(isCidr('10.300.0.0/16')).toBe(false);
+    expect(isCidr('10.0.0.0/33')).toBe(false);
+  });
+});
