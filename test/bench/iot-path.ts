@@ -3,13 +3,36 @@ import { resolve } from 'node:path';
 import { startAzurite } from '@aurora/azurite';
 import { createLogger, silentLogger, systemClock } from '@aurora/core';
 import { createBlobLake, ParquetCodec } from '@aurora/lake';
-import { catalogue, TELEMETRY_TOPIC_FILTER } from '@aurora/plant';
+import { catalogue, simulateTelemetry, TELEMETRY_TOPIC_FILTER } from '@aurora/plant';
 import { EdgeBridge, landTelemetry, startEmbeddedBroker } from '@aurora/sources';
 import mqtt from 'mqtt';
 import type { BenchRow } from './table.js';
 
 /** Starts the publisher process, waits until it is connected, then lets it go; resolves when it is done. */
-async function publish(url: string, count: number): Promise<{ started: number }> {
+async function publish(url: string, count: number, processes = PUBLISHERS): Promise<{ started: number }> {
+  if (processes > 1) {
+    const share = Math.ceil(count / processes);
+    const children = Array.from({ length: processes }, (_, i) =>
+      startPublisher(url, Math.min(share, count - i * share), i),
+    );
+    await Promise.all(children.map((c) => c.ready));
+    const started = performance.now();
+    for (const c of children) c.go();
+    await Promise.all(children.map((c) => c.done));
+    return { started };
+  }
+  const one = startPublisher(url, count, 0);
+  await one.ready;
+  const started = performance.now();
+  one.go();
+  await one.done;
+  return { started };
+}
+
+/** Sensor gateways publishing from their own processes (seed per gateway, so their messages differ). */
+const PUBLISHERS = Number(process.env['BENCH_PUBLISHERS'] ?? 2);
+
+function startPublisher(url: string, count: number, index: number) {
   const child = spawn(
     process.execPath,
     [
@@ -19,18 +42,19 @@ async function publish(url: string, count: number): Promise<{ started: number }>
       resolve(import.meta.dirname, 'publisher.ts'),
       url,
       String(count),
+      String(index + 2),
     ],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  await new Promise<void>((done) =>
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && done()),
-  );
-  const started = performance.now();
-  child.stdin.write('go\n');
-  await new Promise((done) => child.on('exit', done));
-  return { started };
+  return {
+    ready: new Promise<void>((done) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && done()),
+    ),
+    go: () => child.stdin.write('go\n'),
+    done: new Promise((done) => child.on('exit', done)),
+  };
 }
 
 const waitFor = async (check: () => boolean, timeoutMs: number) => {
@@ -118,4 +142,53 @@ export async function benchIotPath(count: number, mqttUrl?: string): Promise<Ben
       note: 'target < 60 s',
     },
   ];
+}
+
+/**
+ * The telemetry handler alone, without MQTT: what one Function instance lands per second when Event Hubs
+ * hands it full batches (three partitions in parallel, 10,000 messages per batch).
+ */
+export async function benchHandlerAlone(count: number): Promise<BenchRow> {
+  const azurite = await startAzurite();
+  const lake = createBlobLake({ connectionString: azurite.connectionString });
+  const codec = await ParquetCodec.create();
+  const from = new Date(Date.now() - 3600_000);
+  const bodies: unknown[] = [];
+  for (const m of simulateTelemetry({
+    seed: 3,
+    from,
+    to: new Date(from.getTime() + Math.ceil(count / 340 / 4) * 1000),
+    rateHz: 4,
+  })) {
+    if (bodies.length === count) break;
+    bodies.push(JSON.parse(m.payload.toString()));
+  }
+  const batchSize = 10_000;
+  const batches: unknown[][] = [];
+  for (let i = 0; i < bodies.length; i += batchSize) batches.push(bodies.slice(i, i + batchSize));
+  const deps = { lake, codec, clock: systemClock, catalogue, log: silentLogger };
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    [0, 1, 2].map(async (partition) => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const now = new Date().toISOString();
+        await landTelemetry(deps, batch, {
+          enqueuedTimeUtcArray: batch.map(() => now),
+          sequenceNumberArray: batch.map((_, i) => next * batchSize + i),
+          partitionContext: { partitionId: String(partition) },
+        });
+      }
+    }),
+  );
+  const rate = count / ((performance.now() - started) / 1000);
+  codec.close();
+  await azurite.close();
+  return {
+    name: 'iot: telemetry handler alone, batches of 10,000 -> bronze on Azurite',
+    value: rate,
+    unit: 'msg/s',
+    note: 'no MQTT; what one Function instance lands',
+  };
 }

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { benchIotPath } from './iot-path.js';
+import { benchHandlerAlone, benchIotPath } from './iot-path.js';
 import { benchParquetLanding } from './parquet-landing.js';
 import { type BenchRow, printTable } from './table.js';
 
@@ -13,6 +13,8 @@ const messages = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
 const rows: BenchRow[] = [];
 process.stderr.write(`parquet landing, ${rowsCount} rows...\n`);
 rows.push(...(await benchParquetLanding(rowsCount)));
+process.stderr.write(`telemetry handler alone, ${messages} messages...\n`);
+rows.push(await benchHandlerAlone(messages));
 process.stderr.write(`iot path, ${messages} messages, embedded broker...\n`);
 rows.push(...(await benchIotPath(messages)));
 if (process.env['AURORA_MQTT_URL']) {

@@ -1,13 +1,13 @@
 import { connectSensors, publishTelemetry, simulateTelemetry } from '@aurora/plant';
 
 /** Bench helper, run as its own process: publishes N simulated messages (QoS 1) and prints the count. */
-const [url, count] = [process.argv[2]!, Number(process.argv[3])];
+const [url, count, seed] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4] ?? 2)];
 const from = new Date('2026-11-23T08:00:00Z');
 const seconds = Math.ceil(count / 340 / 4);
 function* limited() {
   let n = 0;
   for (const m of simulateTelemetry({
-    seed: 2,
+    seed,
     from,
     to: new Date(from.getTime() + seconds * 1000),
     rateHz: 4,
