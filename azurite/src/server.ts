@@ -29,9 +29,6 @@ const TableConfiguration = load<ConfigClass>('table/TableConfiguration');
 const { MemoryExtentChunkStore } = require(`${dist}/common/persistence/MemoryExtentStore`) as {
   MemoryExtentChunkStore: new (limitBytes: number) => unknown;
 };
-const { configLogger } = require(`${dist}/common/Logger`) as {
-  configLogger: (enable: boolean, file?: string) => void;
-};
 const { EMULATOR_ACCOUNT_KEY_STR, EMULATOR_ACCOUNT_NAME } = require(`${dist}/blob/utils/constants`) as {
   EMULATOR_ACCOUNT_KEY_STR: string;
   EMULATOR_ACCOUNT_NAME: string;
@@ -47,8 +44,6 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** In-memory extent limit in MiB. */
   memoryLimitMiB?: number;
-  /** Azurite's own debug log (every request and its handling), for diagnosing emulator errors. */
-  debugLogPath?: string;
 }
 
 export interface RunningAzurite {
@@ -87,7 +82,6 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const inMemory = options.location === undefined;
   const location = options.location ?? '';
   if (!inMemory) await mkdir(location, { recursive: true });
-  if (options.debugLogPath !== undefined) configLogger(true, options.debugLogPath);
   const memoryBytes = (options.memoryLimitMiB ?? 1024) * 1024 * 1024;
   const at = (file: string) => (inMemory ? ':memory:' : join(location, file));
   const persistence = (dir: string) => [{ locationId: 'Default', locationPath: at(dir), maxConcurrency: 10 }];
@@ -102,8 +96,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       persistence('__blobstorage__'),
       false,
       undefined,
-      options.debugLogPath !== undefined,
-      options.debugLogPath,
+      false,
+      undefined,
       ...tail,
       inMemory ? new MemoryExtentChunkStore(memoryBytes) : undefined,
     ),

@@ -1,7 +1,8 @@
+import type { Clock } from '@aurora/core';
 import { type FunctionApp, httpFunction } from '@aurora/runtime';
 
 export interface ApiDeps {
-  clock: { now(): Date };
+  clock: Clock;
   version: string;
 }
 

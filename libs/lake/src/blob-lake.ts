@@ -129,12 +129,17 @@ export function createBlobLake(options: BlobLakeOptions): Lake {
     async *list(prefix, o = {}) {
       const { container: c, name } = splitLakePath(prefix.includes('/') ? prefix : `${prefix}/`);
       const client = service.getContainerClient(c);
-      if (!(await wrap(prefix, () => client.exists({ abortSignal: o.signal })))) return;
       const pages = client
-        .listBlobsFlat({ prefix: name, includeMetadata: true })
+        .listBlobsFlat({ prefix: name, includeMetadata: true, abortSignal: o.signal })
         .byPage({ maxPageSize: 5000 });
       for (;;) {
-        const page = await wrap(prefix, () => pages.next());
+        let page: Awaited<ReturnType<typeof pages.next>>;
+        try {
+          page = await wrap(prefix, () => pages.next());
+        } catch (error) {
+          if (error instanceof LakeNotFoundError) return; // no container yet: nothing under the prefix
+          throw error;
+        }
         if (page.done) return;
         for (const item of page.value.segment.blobItems) {
           if (item.metadata?.['hdi_isfolder'] === 'true') continue; // HNS directory entries

@@ -1,5 +1,6 @@
 import { AuroraError } from '@aurora/core';
 import { RestError, TableClient } from '@azure/data-tables';
+import { lazyTable } from './state-table.js';
 
 export interface Checkpoint<T> {
   value: T;
@@ -44,14 +45,7 @@ export function createTableClient(connectionString: string, table: string): Tabl
 }
 
 export function createCheckpointStore(client: TableClient): CheckpointStore {
-  let ready: Promise<void> | undefined;
-  const ensureTable = () => {
-    ready ??= client.createTable().catch((e: unknown) => {
-      ready = undefined;
-      throw e;
-    });
-    return ready;
-  };
+  const ensureTable = lazyTable(client);
   return {
     async load<T>(source: string, key: string) {
       await ensureTable();

@@ -1,4 +1,5 @@
 import { RestError, type TableClient } from '@azure/data-tables';
+import { lazyTable } from './state-table.js';
 
 /** What `aurora status` shows for one source. */
 export interface SourceStatus {
@@ -33,14 +34,7 @@ const PARTITION = 'sources';
 
 /** Per-source run history in a Table, updated with optimistic concurrency (concurrent runners add up). */
 export function createSourceStatusStore(client: TableClient): SourceStatusStore {
-  let ready: Promise<void> | undefined;
-  const ensureTable = () => {
-    ready ??= client.createTable().catch((e: unknown) => {
-      ready = undefined;
-      throw e;
-    });
-    return ready;
-  };
+  const ensureTable = lazyTable(client);
   const read = async (source: string) => {
     try {
       const e = await client.getEntity<{ json: string }>(PARTITION, source);

@@ -143,7 +143,6 @@ export class EdgeBridge {
     while (this.#stats.received < expected && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     await this.flush();
-    await this.flush();
   }
 
   #pump(partition: Partition): Promise<void> {
