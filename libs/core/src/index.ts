@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './retry.js';
+export * from './secrets.js';

@@ -3,3 +3,7 @@ export * from './iot/embedded-broker.js';
 export * from './iot/event-hub-batch.js';
 export * from './iot/land-telemetry.js';
 export * from './iot/telemetry-message.js';
+export * from './mes/connector.js';
+export * from './mes/hydra/connector.js';
+export * from './mes/regensburg/connector.js';
+export * from './mes/simatic-it/connector.js';
