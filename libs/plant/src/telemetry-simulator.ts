@@ -1,4 +1,5 @@
 import { type Catalogue, catalogue as defaultCatalogue, type Sensor, telemetryTopic } from './catalogue.js';
+import type { MachineState } from './mes/records.js';
 import { hashString, normal, unit } from './random.js';
 
 /** What a sensor puts on the wire (JSON, UTF-8). */
@@ -58,6 +59,49 @@ export interface TelemetrySimulation {
   badRatio?: number;
   sensors?: readonly Sensor[];
   catalogue?: Catalogue;
+  /**
+   * What each machine is doing (the plant model's `stateAt`): vibration and energy follow it. Without it
+   * every machine runs all the time.
+   */
+  machineState?: (
+    machineId: string,
+    atMs: number,
+  ) => { state: MachineState; speedFactor: number } | undefined;
+}
+
+/** How much of its running level a metric shows in each state (temperature and pressure stay put). */
+const LOAD: Record<'vibration' | 'energy', Record<MachineState, number>> = {
+  vibration: {
+    running: 1,
+    reduced_speed: 0.7,
+    micro_stop: 0.15,
+    setup: 0.15,
+    no_order: 0.1,
+    break: 0.1,
+    failure: 0.05,
+    maintenance: 0.05,
+    no_shift: 0.02,
+  },
+  energy: {
+    running: 1,
+    reduced_speed: 0.75,
+    micro_stop: 0.3,
+    setup: 0.3,
+    no_order: 0.25,
+    break: 0.25,
+    failure: 0.1,
+    maintenance: 0.1,
+    no_shift: 0.05,
+  },
+};
+
+function loadOf(sim: TelemetrySimulation, sensor: Sensor, atMs: number): number {
+  if (!sim.machineState || (sensor.metric !== 'vibration' && sensor.metric !== 'energy')) return 1;
+  const s = sim.machineState(sensor.machineId, atMs);
+  if (!s) return 1;
+  return s.state === 'reduced_speed'
+    ? LOAD[sensor.metric].reduced_speed * s.speedFactor
+    : LOAD[sensor.metric][s.state];
 }
 
 const STREAM_BAD = 0x0bad;
@@ -88,7 +132,7 @@ export function* simulateTelemetry(sim: TelemetrySimulation): Generator<Simulate
         sensor_id: sensor.id,
         metric: sensor.metric,
         unit: sensor.unit,
-        value: reading(sim.seed, stream, k, sensor),
+        value: reading(sim.seed, stream, k, sensor, loadOf(sim, sensor, at)),
         ts: new Date(at).toISOString(),
         seq: k,
       };
@@ -109,10 +153,13 @@ export function* simulateTelemetry(sim: TelemetrySimulation): Generator<Simulate
   }
 }
 
-/** A plausible reading: nominal level, a slow daily swing, and noise; rounded as a sensor would. */
-function reading(seed: number, stream: number, k: number, sensor: Sensor): number {
-  const swing = Math.sin((2 * Math.PI * k) / 1440 + (stream % 360)) * sensor.spread * 0.5;
-  const raw = sensor.nominal + swing + normal(seed, stream, k) * sensor.spread;
+/**
+ * A plausible reading: nominal level scaled by the machine's load, a slow daily swing, and noise; rounded
+ * as a sensor would.
+ */
+function reading(seed: number, stream: number, k: number, sensor: Sensor, load: number): number {
+  const swing = Math.sin((2 * Math.PI * k) / 1440 + (stream % 360)) * sensor.spread * 0.5 * load;
+  const raw = sensor.nominal * load + swing + normal(seed, stream, k) * sensor.spread * Math.max(load, 0.1);
   return Math.round(Math.min(sensor.max, Math.max(sensor.min, raw)) * 1000) / 1000;
 }
 
