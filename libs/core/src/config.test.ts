@@ -57,4 +57,46 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AURORA_PORT: '70000' })).toThrow(/AURORA_PORT/);
     expect(() => loadConfig({ AURORA_RETRY_DELAYS_S: '30;60' })).toThrow(/AURORA_RETRY_DELAYS_S/);
   });
+
+  it('points each MES at a real system only with its client settings, and names what is missing', () => {
+    expect(loadConfig({}).mes).toEqual({
+      overlapMs: 300_000,
+      initialLookbackMs: 72 * 3_600_000,
+      timeoutMs: 30_000,
+      pageSize: 500,
+    });
+    const config = loadConfig({
+      AURORA_MES_SIMATIC_URL: 'https://mes-aug.plant.example',
+      AURORA_MES_SIMATIC_GRANT: 'client_credentials',
+      AURORA_MES_SIMATIC_CLIENT_ID: 'aurora',
+      AURORA_MES_HYDRA_URL: 'https://mip.ing.example',
+      AURORA_MES_HYDRA_ACCESS_ID: '00123456',
+    });
+    expect(config.mes.simatic).toEqual({
+      url: 'https://mes-aug.plant.example',
+      grant: 'client_credentials',
+      clientId: 'aurora',
+    });
+    expect(config.mes.hydra).toEqual({ url: 'https://mip.ing.example', accessId: '00123456' });
+    expect(config.mes.regensburg).toBeUndefined();
+
+    let error: unknown;
+    try {
+      loadConfig({
+        AURORA_MES_SIMATIC_URL: 'https://mes-aug.plant.example',
+        AURORA_MES_REGENSBURG_URL: 'https://mes-rgb.plant.example',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
+      'AURORA_MES_REGENSBURG_USERNAME',
+      'AURORA_MES_SIMATIC_CLIENT_ID',
+      'AURORA_MES_SIMATIC_USERNAME',
+    ]);
+    expect(() =>
+      loadConfig({ AURORA_MES_HYDRA_URL: 'https://x.example', AURORA_MES_HYDRA_ACCESS_ID: '123' }),
+    ).toThrow(/AURORA_MES_HYDRA_ACCESS_ID.*8-digit/);
+  });
 });

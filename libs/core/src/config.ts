@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
+const httpUrl = z.url({ protocol: /^https?$/ });
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().positive();
 const secondsList = z
@@ -38,6 +39,25 @@ export const configSchema = z.object({
   AURORA_EDGE_BATCH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
   AURORA_EDGE_FLUSH_MS: z.coerce.number().int().min(10).default(5000),
   AURORA_RETRY_DELAYS_S: secondsList.default([30_000, 60_000, 120_000]),
+  AURORA_MES_OVERLAP_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  AURORA_MES_INITIAL_LOOKBACK_H: z.coerce
+    .number()
+    .positive()
+    .max(24 * 366)
+    .default(72),
+  AURORA_MES_TIMEOUT_S: positive.max(600).default(30),
+  AURORA_MES_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  AURORA_MES_SIMATIC_URL: httpUrl.optional(),
+  AURORA_MES_SIMATIC_GRANT: z.enum(['password', 'client_credentials']).default('password'),
+  AURORA_MES_SIMATIC_CLIENT_ID: z.string().optional(),
+  AURORA_MES_SIMATIC_USERNAME: z.string().optional(),
+  AURORA_MES_HYDRA_URL: httpUrl.optional(),
+  AURORA_MES_HYDRA_ACCESS_ID: z
+    .string()
+    .regex(/^\d{8}$/, 'expected the 8-digit MIP access id of this client, e.g. 00123456')
+    .optional(),
+  AURORA_MES_REGENSBURG_URL: httpUrl.optional(),
+  AURORA_MES_REGENSBURG_USERNAME: z.string().optional(),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -55,6 +75,18 @@ export interface AuroraConfig {
   simulate: boolean;
   iot: { rateHz: number; badRatio: number; slaS: number; edgeBatchMax: number; edgeFlushMs: number };
   retryDelaysMs: number[];
+  mes: MesConfig;
+}
+
+/** Where each plant's MES is; an unset URL means the local stand-in (when simulating). */
+export interface MesConfig {
+  overlapMs: number;
+  initialLookbackMs: number;
+  timeoutMs: number;
+  pageSize: number;
+  simatic?: { url: string; grant: 'password' | 'client_credentials'; clientId: string; username?: string };
+  hydra?: { url: string; accessId: string };
+  regensburg?: { url: string; username: string };
 }
 
 /**
@@ -82,11 +114,10 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, issues);
   }
   const c = parsed.data;
-  if (Boolean(c.AURORA_LAKE_BLOB_URL) !== Boolean(c.AURORA_LAKE_TABLE_URL)) {
-    const missing = c.AURORA_LAKE_BLOB_URL ? 'AURORA_LAKE_TABLE_URL' : 'AURORA_LAKE_BLOB_URL';
-    throw new ConfigError(`invalid configuration:\n  ${missing}: required together with the other lake URL`, [
-      { variable: missing, problem: 'required together with the other lake URL' },
-    ]);
+  const missing = requiredTogether(c);
+  if (missing.length > 0) {
+    const lines = missing.map((m) => `  ${m.variable}: ${m.problem}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, missing);
   }
   return {
     home: isAbsolute(c.AURORA_HOME) ? c.AURORA_HOME : resolve(cwd, c.AURORA_HOME),
@@ -114,5 +145,51 @@ export function loadConfig(
       edgeFlushMs: c.AURORA_EDGE_FLUSH_MS,
     },
     retryDelaysMs: c.AURORA_RETRY_DELAYS_S,
+    mes: {
+      overlapMs: c.AURORA_MES_OVERLAP_S * 1000,
+      initialLookbackMs: c.AURORA_MES_INITIAL_LOOKBACK_H * 3_600_000,
+      timeoutMs: c.AURORA_MES_TIMEOUT_S * 1000,
+      pageSize: c.AURORA_MES_PAGE_SIZE,
+      ...(c.AURORA_MES_SIMATIC_URL
+        ? {
+            simatic: {
+              url: c.AURORA_MES_SIMATIC_URL,
+              grant: c.AURORA_MES_SIMATIC_GRANT,
+              clientId: c.AURORA_MES_SIMATIC_CLIENT_ID ?? '',
+              ...(c.AURORA_MES_SIMATIC_USERNAME ? { username: c.AURORA_MES_SIMATIC_USERNAME } : {}),
+            },
+          }
+        : {}),
+      ...(c.AURORA_MES_HYDRA_URL
+        ? { hydra: { url: c.AURORA_MES_HYDRA_URL, accessId: c.AURORA_MES_HYDRA_ACCESS_ID ?? '' } }
+        : {}),
+      ...(c.AURORA_MES_REGENSBURG_URL
+        ? {
+            regensburg: {
+              url: c.AURORA_MES_REGENSBURG_URL,
+              username: c.AURORA_MES_REGENSBURG_USERNAME ?? '',
+            },
+          }
+        : {}),
+    },
   };
+}
+
+/** Settings that only make sense together: a real MES needs its client settings too. */
+function requiredTogether(c: RawConfig): { variable: string; problem: string }[] {
+  const out: { variable: string; problem: string }[] = [];
+  const need = (when: unknown, variable: keyof RawConfig, because: string) => {
+    if (when && !c[variable]) out.push({ variable, problem: `required with ${because}` });
+  };
+  need(c.AURORA_LAKE_BLOB_URL, 'AURORA_LAKE_TABLE_URL', 'AURORA_LAKE_BLOB_URL');
+  need(c.AURORA_LAKE_TABLE_URL, 'AURORA_LAKE_BLOB_URL', 'AURORA_LAKE_TABLE_URL');
+  need(c.AURORA_MES_SIMATIC_URL, 'AURORA_MES_SIMATIC_CLIENT_ID', 'AURORA_MES_SIMATIC_URL');
+  need(
+    c.AURORA_MES_SIMATIC_URL && c.AURORA_MES_SIMATIC_GRANT === 'password',
+    'AURORA_MES_SIMATIC_USERNAME',
+    'AURORA_MES_SIMATIC_GRANT=password',
+  );
+  need(c.AURORA_MES_HYDRA_URL, 'AURORA_MES_HYDRA_ACCESS_ID', 'AURORA_MES_HYDRA_URL');
+  need(c.AURORA_MES_REGENSBURG_URL, 'AURORA_MES_REGENSBURG_USERNAME', 'AURORA_MES_REGENSBURG_URL');
+  return out;
 }

@@ -121,6 +121,15 @@ describe('PlantModel', () => {
     const nok = measurements.filter((m) => !m.ok).length / measurements.length;
     expect(nok).toBeGreaterThan(0);
     expect(nok).toBeLessThan(0.1);
+    // The facility's quality truth is the same measurements, counted, with a Pareto of defect codes.
+    const truth = model.quality(monday.startAt, monday.endAt, 'regensburg');
+    expect(truth.measured).toBe(measurements.length);
+    expect(truth.defectRate).toBeCloseTo(nok, 12);
+    expect(truth.byDefectCode.reduce((n, d) => n + d.count, 0)).toBe(truth.notOk);
+    for (let i = 1; i < truth.byDefectCode.length; i++)
+      expect(truth.byDefectCode[i]!.count).toBeLessThanOrEqual(truth.byDefectCode[i - 1]!.count);
+    expect(truth.scrapRate).toBeGreaterThan(0.004);
+    expect(truth.scrapRate).toBeLessThan(0.04);
   });
 
   it('shows the MES view as of a moment: nothing from the future, late commits appear later', () => {

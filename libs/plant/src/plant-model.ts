@@ -66,6 +66,20 @@ export interface MachineHourTruth {
   idealOutputS: number;
 }
 
+/** The true quality picture of some machines over a period: scrap and inspection results. */
+export interface QualityTruth {
+  totalCount: number;
+  scrapCount: number;
+  /** scrap / total parts (null without parts). */
+  scrapRate: number | null;
+  measured: number;
+  notOk: number;
+  /** not-OK measurements / measurements (null without measurements). */
+  defectRate: number | null;
+  /** Not-OK measurements per defect code, most frequent first (the Pareto). */
+  byDefectCode: { defectCode: string; count: number }[];
+}
+
 /** Summed times and counts with the OEE ratios computed from them (null where undefined, e.g. no planned time). */
 export interface OeeFigures {
   plannedTimeS: number;
@@ -286,6 +300,37 @@ export class PlantModel implements MesDataSource {
       });
     }
     return out;
+  }
+
+  /** Scrap and inspection results of a facility's machines (or all) in [from, to). */
+  quality(from: Date, to: Date, facilityId?: FacilityId): QualityTruth {
+    const machines = this.catalogue.machines.filter((m) => !facilityId || m.facilityId === facilityId);
+    let totalCount = 0;
+    let scrapCount = 0;
+    let measured = 0;
+    const codes = new Map<string, number>();
+    for (const m of machines) {
+      for (const h of this.machineHours(m.id, from, to)) {
+        totalCount += h.totalCount;
+        scrapCount += h.scrapCount;
+      }
+      for (const x of this.measurements(m.id, from, to)) {
+        measured++;
+        if (x.defectCode) codes.set(x.defectCode, (codes.get(x.defectCode) ?? 0) + 1);
+      }
+    }
+    const notOk = [...codes.values()].reduce((a, b) => a + b, 0);
+    return {
+      totalCount,
+      scrapCount,
+      scrapRate: ratio(scrapCount, totalCount),
+      measured,
+      notOk,
+      defectRate: ratio(notOk, measured),
+      byDefectCode: [...codes]
+        .map(([defectCode, count]) => ({ defectCode, count }))
+        .sort((a, b) => b.count - a.count || a.defectCode.localeCompare(b.defectCode)),
+    };
   }
 
   /** Every quality measurement taken on a machine in [from, to). */
