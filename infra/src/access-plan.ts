@@ -60,9 +60,10 @@ export interface Grant {
 /** Source-system credentials: set out of band (README), read by one app each through a Key Vault reference. */
 export const SOURCE_SECRETS = [
   { secretName: 'oracle-erp-password', setting: 'AURORA_ORACLE_ERP_PASSWORD', app: 'ingest' },
-  { secretName: 'mes-simatic-api-key', setting: 'AURORA_MES_SIMATIC_API_KEY', app: 'ingest' },
+  { secretName: 'mes-simatic-client-secret', setting: 'AURORA_MES_SIMATIC_CLIENT_SECRET', app: 'ingest' },
+  { secretName: 'mes-simatic-password', setting: 'AURORA_MES_SIMATIC_PASSWORD', app: 'ingest' },
   { secretName: 'mes-hydra-api-key', setting: 'AURORA_MES_HYDRA_API_KEY', app: 'ingest' },
-  { secretName: 'mes-regensburg-api-key', setting: 'AURORA_MES_REGENSBURG_API_KEY', app: 'ingest' },
+  { secretName: 'mes-regensburg-password', setting: 'AURORA_MES_REGENSBURG_PASSWORD', app: 'ingest' },
   { secretName: 'sap-rfc-password', setting: 'AURORA_SAP_RFC_PASSWORD', app: 'sap' },
 ] as const satisfies readonly { secretName: string; setting: string; app: AppName }[];
 

@@ -1,11 +1,40 @@
-import { eventHubFunction, type FunctionApp } from '@aurora/runtime';
-import { type EventHubBatchMetadata, landTelemetry, type TelemetryLandingDeps } from '@aurora/sources';
+import { ConfigError, SourceUnavailableError } from '@aurora/core';
+import type { FacilityId } from '@aurora/plant';
+import { eventHubFunction, type FunctionApp, timerFunction } from '@aurora/runtime';
+import {
+  type EventHubBatchMetadata,
+  landTelemetry,
+  type MesConnector,
+  type MesIngestionDeps,
+  type MesIngestionReport,
+  runMesIngestion,
+  type TelemetryLandingDeps,
+} from '@aurora/sources';
+
+export interface MesDeps {
+  ingestion: MesIngestionDeps;
+  /** One per facility whose MES is configured (or simulated). */
+  connectors: Partial<Record<FacilityId, MesConnector>>;
+  /** Sees every report (the local platform's cycle summary). */
+  onReport?: (report: MesIngestionReport) => void;
+}
 
 export interface IngestDeps {
   telemetry: TelemetryLandingDeps;
+  mes: MesDeps;
 }
 
 export const IOT_TELEMETRY_FUNCTION = 'iotTelemetry';
+
+/** The MES timer functions, by facility; their names are contracts (infra alerts on their failures). */
+export const MES_FUNCTIONS: Record<FacilityId, { name: string; urlVariable: string }> = {
+  augsburg: { name: 'ingestMesAugsburg', urlVariable: 'AURORA_MES_SIMATIC_URL' },
+  ingolstadt: { name: 'ingestMesIngolstadt', urlVariable: 'AURORA_MES_HYDRA_URL' },
+  regensburg: { name: 'ingestMesRegensburg', urlVariable: 'AURORA_MES_REGENSBURG_URL' },
+};
+
+/** Every 15 minutes, on the quarter hour (UTC). */
+export const MES_SCHEDULE = '0 */15 * * * *';
 
 /**
  * The ingest Function App's table. Dependencies are built on first use by whoever hosts the table (the
@@ -27,6 +56,23 @@ export function ingestApp(deps: () => Promise<IngestDeps>): FunctionApp {
           );
           ctx.log(`batch ${report.batchId}: ${report.landed} landed, ${report.deadLettered} dead-lettered`);
         },
+      ),
+      ...(Object.entries(MES_FUNCTIONS) as [FacilityId, { name: string; urlVariable: string }][]).map(
+        ([facility, { name, urlVariable }]) =>
+          timerFunction(name, { schedule: MES_SCHEDULE }, async (_timer, ctx) => {
+            const { mes } = await deps();
+            const connector = mes.connectors[facility];
+            if (!connector) {
+              throw new ConfigError(`the ${facility} MES is not configured: set ${urlVariable}`, [
+                { variable: urlVariable, problem: 'not set' },
+              ]);
+            }
+            const report = await runMesIngestion(mes.ingestion, connector);
+            mes.onReport?.(report);
+            ctx.log(report.summary);
+            // A failed invocation is what pages the on-call engineer (infra's alert rules).
+            if (!report.ok) throw new SourceUnavailableError(report.summary);
+          }),
       ),
     ],
   };

@@ -1,5 +1,6 @@
-import { createLogger, loadConfig, systemClock } from '@aurora/core';
+import { createLogger, envSecrets, loadConfig, systemClock } from '@aurora/core';
 import {
+  createCheckpointStore,
   createSourceStatusStore,
   ParquetCodec,
   storageFromConnectionString,
@@ -7,6 +8,7 @@ import {
 } from '@aurora/lake';
 import { catalogue } from '@aurora/plant';
 import { registerInAzure } from '@aurora/runtime';
+import { configuredMesConnectors } from '@aurora/sources';
 import { DefaultAzureCredential } from '@azure/identity';
 import { type IngestDeps, ingestApp } from './functions.js';
 
@@ -24,14 +26,25 @@ const build = async (): Promise<IngestDeps> => {
     throw new Error(
       'ingest in Azure needs AURORA_LAKE_BLOB_URL and AURORA_LAKE_TABLE_URL (or AURORA_STORAGE_CONNECTION_STRING)',
     );
+  const codec = await ParquetCodec.create();
+  const log = createLogger({ level: config.logLevel, name: 'ingest' });
+  const status = createSourceStatusStore(storage.table('sourcestatus'));
   return {
-    telemetry: {
-      lake: storage.lake,
-      codec: await ParquetCodec.create(),
-      clock: systemClock,
-      catalogue,
-      log: createLogger({ level: config.logLevel, name: 'ingest' }),
-      status: createSourceStatusStore(storage.table('sourcestatus')),
+    telemetry: { lake: storage.lake, codec, clock: systemClock, catalogue, log, status },
+    mes: {
+      ingestion: {
+        lake: storage.lake,
+        codec,
+        checkpoints: createCheckpointStore(storage.table('checkpoints')),
+        status,
+        clock: systemClock,
+        log,
+        overlapMs: config.mes.overlapMs,
+        initialLookbackMs: config.mes.initialLookbackMs,
+        retryDelaysMs: config.retryDelaysMs,
+      },
+      // Secrets are app settings holding Key Vault references, resolved by the Functions host.
+      connectors: configuredMesConnectors(config.mes, { secrets: envSecrets(), clock: systemClock }),
     },
   };
 };

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@aurora/core';
-import { connectSensors, publishTelemetry, simulateTelemetry } from '@aurora/plant';
+import { connectSensors, publishTelemetry, simulateTelemetry, type TelemetrySimulation } from '@aurora/plant';
 
 export interface LiveSensors {
   stop(): Promise<void>;
@@ -17,6 +17,7 @@ export async function startLiveSensors(options: {
   badRatio: number;
   clock: Clock;
   log: Logger;
+  machineState?: TelemetrySimulation['machineState'];
 }): Promise<LiveSensors> {
   const client = await connectSensors(options.mqttUrl, `aurora-live-sensors-${process.pid}`);
   let from = new Date(Math.floor(options.clock.now().getTime() / 1000) * 1000);
@@ -36,6 +37,7 @@ export async function startLiveSensors(options: {
           to,
           rateHz: options.rateHz,
           badRatio: options.badRatio,
+          ...(options.machineState ? { machineState: options.machineState } : {}),
         }),
         { qos: 1 },
       );

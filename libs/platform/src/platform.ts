@@ -9,9 +9,15 @@ import {
   type RunOutcome,
   type SourceStatusStore,
 } from '@aurora/lake';
-import { catalogue } from '@aurora/plant';
+import { type FacilityId, type MesStandIn, PlantModel } from '@aurora/plant';
 import { LocalHost } from '@aurora/runtime';
-import { EdgeBridge, type EmbeddedBroker, startEmbeddedBroker } from '@aurora/sources';
+import {
+  EdgeBridge,
+  type EmbeddedBroker,
+  type MesIngestionReport,
+  startEmbeddedBroker,
+} from '@aurora/sources';
+import { openMes } from './mes.js';
 import { openStorage, type PlatformStorage } from './storage.js';
 
 export interface PlatformOptions {
@@ -20,6 +26,13 @@ export interface PlatformOptions {
   clock: Clock;
   /** `start` takes the configured ports and schedules timers; one-shot commands take free ports. */
   mode: 'service' | 'one-shot';
+  /** Seed of the simulated plant behind the MES stand-ins; default 1. */
+  seed?: number;
+  /**
+   * The plant's time: what the stand-ins serve "now" and where MES windows end. A cycle of `run --once`
+   * freezes it at `--at`; by default it is `clock`.
+   */
+  plantClock?: Clock;
 }
 
 /** What landed through the platform since it opened, per source. */
@@ -46,6 +59,12 @@ export class LocalPlatform {
     readonly mqttUrl: string,
     readonly bridge: EdgeBridge,
     private readonly broker: EmbeddedBroker | undefined,
+    readonly plant: PlantModel,
+    /** The MES stand-ins running for facilities without a configured MES URL. */
+    readonly standIns: ReadonlyMap<FacilityId, MesStandIn>,
+    /** Every MES ingestion report since the platform opened, oldest first. */
+    readonly mesReports: readonly MesIngestionReport[],
+    private readonly closeMes: () => Promise<void>,
   ) {}
 
   static async open(options: PlatformOptions): Promise<LocalPlatform> {
@@ -72,16 +91,37 @@ export class LocalPlatform {
           return status.record(outcome);
         },
       };
+      const plant = new PlantModel({ seed: options.seed ?? 1 });
+      const plantClock = options.plantClock ?? clock;
+      const ingestLog = log.child({ app: 'ingest' });
       const telemetry = {
         lake: storage.lake,
         codec,
         clock,
-        catalogue,
-        log: log.child({ app: 'ingest' }),
+        catalogue: plant.catalogue,
+        log: ingestLog,
         status: countingStatus,
       };
+      const mes = await openMes({ config, plant, clock: plantClock });
+      cleanup.push(() => mes.close());
+      const mesReports: MesIngestionReport[] = [];
+      const mesDeps = {
+        ingestion: {
+          lake: storage.lake,
+          codec,
+          checkpoints,
+          status: countingStatus,
+          clock: plantClock,
+          log: ingestLog,
+          overlapMs: config.mes.overlapMs,
+          initialLookbackMs: config.mes.initialLookbackMs,
+          retryDelaysMs: config.retryDelaysMs,
+        },
+        connectors: mes.connectors,
+        onReport: (report: MesIngestionReport) => void mesReports.push(report),
+      };
       const host = new LocalHost({
-        apps: [ingestApp(async () => ({ telemetry })), apiApp({ clock, version: 'local' })],
+        apps: [ingestApp(async () => ({ telemetry, mes: mesDeps })), apiApp({ clock, version: 'local' })],
         log: log.child({ component: 'host' }),
         port: service ? config.port : 0,
         schedule: service,
@@ -129,6 +169,10 @@ export class LocalPlatform {
         mqttUrl,
         bridge,
         broker,
+        plant,
+        mes.standIns,
+        mesReports,
+        mes.close,
       );
     } catch (error) {
       for (const close of cleanup.reverse()) await close().catch(() => undefined);
@@ -140,6 +184,7 @@ export class LocalPlatform {
     await this.bridge.stop();
     await this.broker?.close();
     if (this.options.mode === 'service') await this.host.stop();
+    await this.closeMes();
     this.codec.close();
     await this.storage.close();
   }

@@ -1,5 +1,14 @@
+import { MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
 import { bronzePaths } from '@aurora/lake';
-import { catalogue, connectSensors, publishTelemetry, simulateTelemetry } from '@aurora/plant';
+import {
+  catalogue,
+  connectSensors,
+  type FacilityId,
+  type MesFault,
+  publishTelemetry,
+  simulateTelemetry,
+} from '@aurora/plant';
+import type { MesEntityReport } from '@aurora/sources';
 import type { LocalPlatform } from './platform.js';
 
 export interface CycleOptions {
@@ -9,7 +18,17 @@ export interface CycleOptions {
   windowMinutes: number;
   rateHz: number;
   badRatio: number;
+  /** Stand-ins told to fail every request of this cycle, to rehearse an outage. */
+  mesFaults?: readonly { facility: FacilityId; fault: MesFault }[];
   onProgress?: (line: string) => void;
+}
+
+export interface MesFacilitySummary {
+  facility: FacilityId;
+  vendor: string;
+  ok: boolean;
+  entities: MesEntityReport[];
+  error?: string;
 }
 
 export interface FacilityLanding {
@@ -28,6 +47,7 @@ export interface CycleSummary {
     deadLettered: number;
     byFacility: Record<string, FacilityLanding>;
   };
+  mes: MesFacilitySummary[];
   ok: boolean;
   problems: string[];
   durationMs: number;
@@ -57,7 +77,14 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
   try {
     published = await publishTelemetry(
       sensors,
-      simulateTelemetry({ seed: options.seed, from, to, rateHz: options.rateHz, badRatio: options.badRatio }),
+      simulateTelemetry({
+        seed: options.seed,
+        from,
+        to,
+        rateHz: options.rateHz,
+        badRatio: options.badRatio,
+        machineState: (machine, atMs) => platform.plant.stateAt(machine, atMs),
+      }),
       { qos: 1, onProgress: (n) => progress(`iot: published ${n.toLocaleString('en')} messages`) },
     );
   } finally {
@@ -86,7 +113,16 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
     byFacility[facility] = entry;
   }
 
+  const mes = await runMesCycle(platform, options, progress);
+
   const problems: string[] = [];
+  for (const f of mes) {
+    if (f.error) problems.push(`mes ${f.facility}: ${f.error}`);
+    for (const e of f.entities.filter((x) => !x.ok))
+      problems.push(
+        `mes ${f.facility} ${e.entity}: ${e.error?.message} (dead-lettered: ${e.deadLetterFile})`,
+      );
+  }
   if (received !== published.published)
     problems.push(`iot: published ${published.published} messages, the edge received ${received}`);
   if (landed + deadLettered !== published.published) {
@@ -114,8 +150,52 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
       deadLettered,
       byFacility,
     },
+    mes,
     ok: problems.length === 0,
     problems,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * Each facility's MES timer function, invoked as its schedule would (all three at once, like the host).
+ * Faults asked for are injected into the stand-ins for this cycle only.
+ */
+async function runMesCycle(
+  platform: LocalPlatform,
+  options: CycleOptions,
+  progress: (line: string) => void,
+): Promise<MesFacilitySummary[]> {
+  for (const { facility, fault } of options.mesFaults ?? []) {
+    const standIn = platform.standIns.get(facility);
+    if (!standIn) throw new Error(`no MES stand-in runs for ${facility}: its MES is configured`);
+    standIn.faults.inject({ fault, ...(fault === 'slow' ? { delayMs: 1000 } : {}) });
+  }
+  try {
+    const facilities = Object.keys(MES_FUNCTIONS) as FacilityId[];
+    return await Promise.all(
+      facilities.map(async (facility): Promise<MesFacilitySummary> => {
+        const { name } = MES_FUNCTIONS[facility];
+        const before = platform.mesReports.length;
+        progress(`mes: ${name}`);
+        let error: string | undefined;
+        await platform.host.invokeTimer(name).catch((e: unknown) => {
+          error = e instanceof Error ? e.message : String(e);
+        });
+        const report = platform.mesReports.slice(before).find((r) => r.facilityId === facility);
+        if (report) progress(`mes: ${report.summary}`);
+        const vendor = report?.vendor ?? catalogue.facility(facility)?.mes ?? '?';
+        return {
+          facility,
+          vendor,
+          ok: !!report?.ok,
+          entities: report?.entities ?? [],
+          // A report carries its own failures; anything else (no connector, a crash) is reported here.
+          ...(report ? {} : { error: error ?? 'no report' }),
+        };
+      }),
+    );
+  } finally {
+    for (const { facility } of options.mesFaults ?? []) platform.standIns.get(facility)?.faults.clear();
+  }
 }

@@ -1,4 +1,5 @@
-import { systemClock, UsageError } from '@aurora/core';
+import { ManualClock, systemClock, UsageError } from '@aurora/core';
+import { type FacilityId, MES_FAULTS, type MesFault } from '@aurora/plant';
 import { LocalPlatform, runCycle } from '@aurora/platform';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
@@ -13,57 +14,98 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'seed of the simulated plant', '1')
     .option('--at <time>', 'end of the simulated window, ISO 8601 (default: now, to the minute)')
     .option('--window-minutes <n>', 'length of the simulated window', '5')
+    .option(
+      '--fault <facility:fault>',
+      `make a MES stand-in fail every request of this cycle, e.g. regensburg:http_500 (repeatable; faults: ${MES_FAULTS.join(', ')})`,
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
-      '\nExit code 0 only when every published message was landed or dead-lettered and every facility landed data.',
+      [
+        '',
+        'The MES stand-ins serve the plant as of --at; each MES connector reads from its checkpoint (or 72 h back',
+        'on the first run, AURORA_MES_INITIAL_LOOKBACK_H) to --at. A failing MES is retried after',
+        'AURORA_RETRY_DELAYS_S (30,60,120 by default), then dead-lettered.',
+        'Exit code 0 only when every published message was landed or dead-lettered, every facility landed',
+        'telemetry, and every MES entity was fetched.',
+      ].join('\n'),
     )
-    .action(async (opts: { seed: string; at?: string; windowMinutes: string; json?: boolean }) => {
-      const ctx = cliContext();
-      const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0)
-        throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
-      const windowMinutes = Number(opts.windowMinutes);
-      if (!(windowMinutes > 0 && windowMinutes <= 24 * 60))
-        throw new UsageError('--window-minutes must be between 1 and 1440');
-      const at = opts.at ? new Date(opts.at) : new Date(Math.floor(Date.now() / 60_000) * 60_000);
-      if (Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time, got "${opts.at}"`);
-      const progress = (line: string) => process.stderr.write(`${line}\n`);
-      progress(`aurora run --once: home ${ctx.config.home}`);
-      const platform = await LocalPlatform.open({
-        config: ctx.config,
-        log: ctx.log,
-        clock: systemClock,
-        mode: 'one-shot',
-      });
-      let summary: Awaited<ReturnType<typeof runCycle>>;
-      try {
-        progress(`lake: ${platform.storage.description}`);
-        summary = await runCycle(platform, {
+    .action(
+      async (opts: { seed: string; at?: string; windowMinutes: string; fault: string[]; json?: boolean }) => {
+        const ctx = cliContext();
+        const seed = Number(opts.seed);
+        if (!Number.isSafeInteger(seed) || seed < 0)
+          throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
+        const windowMinutes = Number(opts.windowMinutes);
+        if (!(windowMinutes > 0 && windowMinutes <= 24 * 60))
+          throw new UsageError('--window-minutes must be between 1 and 1440');
+        const at = opts.at ? new Date(opts.at) : new Date(Math.floor(Date.now() / 60_000) * 60_000);
+        if (Number.isNaN(at.getTime()))
+          throw new UsageError(`--at must be an ISO 8601 time, got "${opts.at}"`);
+        const mesFaults = opts.fault.map(parseFault);
+        const progress = (line: string) => process.stderr.write(`${line}\n`);
+        progress(`aurora run --once: home ${ctx.config.home}`);
+        const platform = await LocalPlatform.open({
+          config: ctx.config,
+          log: ctx.log,
+          clock: systemClock,
+          mode: 'one-shot',
           seed,
-          at,
-          windowMinutes,
-          rateHz: ctx.config.iot.rateHz,
-          badRatio: ctx.config.iot.badRatio,
-          onProgress: progress,
+          // The simulated plant stands still at --at, so the cycle is the same whenever it is run.
+          plantClock: new ManualClock(at),
         });
-      } finally {
-        await platform.close();
-      }
-      if (opts.json) ctx.out(JSON.stringify(summary, null, 2));
-      else {
-        const n = (x: number) => x.toLocaleString('en');
-        ctx.out(
-          `cycle seed=${summary.seed} window ${summary.window.from} .. ${summary.window.to} (${(summary.durationMs / 1000).toFixed(1)} s)`,
-        );
-        ctx.out(
-          `iot  published ${n(summary.iot.published)}  landed ${n(summary.iot.landed)}  dead-lettered ${n(summary.iot.deadLettered)} (${n(summary.iot.publishedBad)} malformed on purpose)`,
-        );
-        for (const [facility, f] of Object.entries(summary.iot.byFacility))
-          ctx.out(`     ${facility.padEnd(11)} ${n(f.rows).padStart(8)} rows in ${f.files} files`);
-        for (const p of summary.problems) ctx.out(`PROBLEM ${p}`);
-        ctx.out(summary.ok ? 'OK' : 'FAILED');
-      }
-      process.exitCode = summary.ok ? 0 : 1;
-    });
+        let summary: Awaited<ReturnType<typeof runCycle>>;
+        try {
+          progress(`lake: ${platform.storage.description}`);
+          summary = await runCycle(platform, {
+            seed,
+            at,
+            windowMinutes,
+            rateHz: ctx.config.iot.rateHz,
+            badRatio: ctx.config.iot.badRatio,
+            mesFaults,
+            onProgress: progress,
+          });
+        } finally {
+          await platform.close();
+        }
+        if (opts.json) ctx.out(JSON.stringify(summary, null, 2));
+        else {
+          const n = (x: number) => x.toLocaleString('en');
+          ctx.out(
+            `cycle seed=${summary.seed} window ${summary.window.from} .. ${summary.window.to} (${(summary.durationMs / 1000).toFixed(1)} s)`,
+          );
+          ctx.out(
+            `iot  published ${n(summary.iot.published)}  landed ${n(summary.iot.landed)}  dead-lettered ${n(summary.iot.deadLettered)} (${n(summary.iot.publishedBad)} malformed on purpose)`,
+          );
+          for (const [facility, f] of Object.entries(summary.iot.byFacility))
+            ctx.out(`     ${facility.padEnd(11)} ${n(f.rows).padStart(8)} rows in ${f.files} files`);
+          for (const f of summary.mes) {
+            ctx.out(
+              `mes  ${f.facility.padEnd(11)} ${f.vendor}${f.ok ? '' : '  FAILED'}${f.error ? `: ${f.error}` : ''}`,
+            );
+            for (const e of f.entities)
+              ctx.out(
+                `     ${e.entity.padEnd(21)} ${e.ok ? `${n(e.landed).padStart(8)} landed (${n(e.duplicates)} already landed)` : `failed: ${e.error?.code}`}`,
+              );
+          }
+          for (const p of summary.problems) ctx.out(`PROBLEM ${p}`);
+          ctx.out(summary.ok ? 'OK' : 'FAILED');
+        }
+        process.exitCode = summary.ok ? 0 : 1;
+      },
+    );
+}
+
+function parseFault(value: string): { facility: FacilityId; fault: MesFault } {
+  const [facility, fault] = value.split(':');
+  const facilities: string[] = ['augsburg', 'ingolstadt', 'regensburg'];
+  if (!facility || !facilities.includes(facility) || !MES_FAULTS.includes(fault as MesFault)) {
+    throw new UsageError(
+      `--fault must be <facility>:<fault> with facility one of ${facilities.join(', ')} and fault one of ${MES_FAULTS.join(', ')}; got "${value}"`,
+    );
+  }
+  return { facility: facility as FacilityId, fault: fault as MesFault };
 }

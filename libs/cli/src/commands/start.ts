@@ -18,6 +18,7 @@ export function registerStart(program: Command): void {
         log: ctx.log,
         clock: systemClock,
         mode: 'service',
+        seed: Number(opts.seed) || 1,
       });
       let sensors: LiveSensors | undefined;
       if (opts.simulate && ctx.config.simulate) {
@@ -28,6 +29,7 @@ export function registerStart(program: Command): void {
           badRatio: ctx.config.iot.badRatio,
           clock: systemClock,
           log: ctx.log,
+          machineState: (machine, atMs) => platform.plant.stateAt(machine, atMs),
         });
       }
       ctx.out('Aurora is running. Ctrl-C stops it.');
@@ -37,11 +39,16 @@ export function registerStart(program: Command): void {
         `  functions  ${platform.host.url}/api  (${platform.host.functionNames.join(', ')}); try ${platform.host.url}/api/v1/health`,
       );
       ctx.out(`  mqtt       ${platform.mqttUrl}  topics aurora/telemetry/{facility}/{machine}/{sensor}`);
+      for (const [facility, standIn] of platform.standIns)
+        ctx.out(`  mes        ${facility.padEnd(10)} ${standIn.vendor} stand-in at ${standIn.url}`);
       ctx.out(`  sensors    ${sensors ? `340 simulated at ${ctx.config.iot.rateHz} Hz each` : 'off'}`);
       const line = () => {
         const edge = platform.bridge.stats;
         const iot = platform.totals.get('iot');
-        return `${new Date().toISOString()}  published ${sensors?.published ?? 0}  edge received ${edge.received} pending ${edge.pending}  landed ${iot?.rows ?? 0}  dead-lettered ${iot?.deadLettered ?? 0}  batches ${iot?.batches ?? 0}`;
+        const mes = ['augsburg', 'ingolstadt', 'regensburg']
+          .map((f) => `${f.slice(0, 3)} ${platform.totals.get(`mes-${f}`)?.rows ?? 0}`)
+          .join(' ');
+        return `${new Date().toISOString()}  published ${sensors?.published ?? 0}  edge received ${edge.received} pending ${edge.pending}  landed ${iot?.rows ?? 0}  dead-lettered ${iot?.deadLettered ?? 0}  batches ${iot?.batches ?? 0}  mes rows ${mes}`;
       };
       const timer = setInterval(() => ctx.out(line()), 5000);
       await new Promise<void>((resolve) => {

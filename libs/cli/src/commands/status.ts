@@ -5,7 +5,7 @@ import { cliContext } from '../context.js';
 
 /** Freshness SLAs per source, in seconds (what the plant needs, ARCHITECTURE §6). */
 const slaSeconds = (source: string, iotSlaS: number): number => (source === 'iot' ? iotSlaS : 30 * 60);
-const KNOWN_SOURCES = ['iot'];
+const KNOWN_SOURCES = ['iot', 'mes-augsburg', 'mes-ingolstadt', 'mes-regensburg'];
 
 export function registerStatus(program: Command): void {
   program
@@ -41,13 +41,15 @@ export function registerStatus(program: Command): void {
         });
         if (opts.json) ctx.out(JSON.stringify({ at: new Date(now).toISOString(), sources: rows }, null, 2));
         else {
-          ctx.out('source      last success               rows landed  dead-lettered  freshness      SLA');
+          ctx.out(
+            'source          last success               rows landed  dead-lettered  freshness      SLA',
+          );
           for (const r of rows) {
             const fresh = r.freshnessS === null ? 'no data' : `${r.freshnessS} s`;
             ctx.out(
-              `${r.source.padEnd(11)} ${(r.lastSuccessAt ?? 'never').padEnd(26)} ${String(r.rowsLandedTotal).padStart(11)}  ${String(r.deadLetteredTotal).padStart(13)}  ${fresh.padEnd(13)}  ${r.slaS} s ${r.withinSla ? 'ok' : 'BREACHED'}`,
+              `${r.source.padEnd(15)} ${(r.lastSuccessAt ?? 'never').padEnd(26)} ${String(r.rowsLandedTotal).padStart(11)}  ${String(r.deadLetteredTotal).padStart(13)}  ${fresh.padEnd(13)}  ${r.slaS} s ${r.withinSla ? 'ok' : 'BREACHED'}`,
             );
-            if (r.lastError) ctx.out(`            last error: ${r.lastError}`);
+            if (r.lastError) ctx.out(`                last error: ${r.lastError}`);
           }
         }
       } finally {
