@@ -1,8 +1,10 @@
 import { AuroraError } from '@aurora/core';
 import { Command, CommanderError } from 'commander';
 import { registerInfra } from './commands/infra.js';
+import { registerIot } from './commands/iot.js';
 import { registerLake } from './commands/lake.js';
 import { registerRun } from './commands/run.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 
@@ -24,6 +26,8 @@ registerRun(program);
 registerStatus(program);
 registerLake(program);
 registerInfra(program);
+registerIot(program);
+registerSimulate(program);
 
 program.parseAsync(process.argv).then(
   () => {

@@ -58,6 +58,14 @@ export const configSchema = z.object({
     .optional(),
   AURORA_MES_REGENSBURG_URL: httpUrl.optional(),
   AURORA_MES_REGENSBURG_USERNAME: z.string().optional(),
+  AURORA_KEY_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
+  AURORA_SECRETS_TTL_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  AURORA_EVENTHUB_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'expected the namespace host, e.g. evhns-aurora-prod.servicebus.windows.net')
+    .optional(),
+  AURORA_EVENTHUB_NAME: z.string().default('telemetry'),
+  AURORA_EVENTHUB_CONSUMER_GROUP: z.string().default('$Default'),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -76,6 +84,10 @@ export interface AuroraConfig {
   iot: { rateHz: number; badRatio: number; slaS: number; edgeBatchMax: number; edgeFlushMs: number };
   retryDelaysMs: number[];
   mes: MesConfig;
+  /** Where secrets come from: Key Vault when a vault URL is set, else the environment; cached for ttlMs. */
+  secrets: { keyVaultUrl?: string; ttlMs: number };
+  /** The telemetry Event Hub, for replay and load tests in Azure (namespace host unset = not configured). */
+  eventHub: { namespace?: string; name: string; consumerGroup: string };
 }
 
 /** Where each plant's MES is; an unset URL means the local stand-in (when simulating). */
@@ -145,6 +157,15 @@ export function loadConfig(
       edgeFlushMs: c.AURORA_EDGE_FLUSH_MS,
     },
     retryDelaysMs: c.AURORA_RETRY_DELAYS_S,
+    secrets: {
+      ...(c.AURORA_KEY_VAULT_URL ? { keyVaultUrl: c.AURORA_KEY_VAULT_URL } : {}),
+      ttlMs: c.AURORA_SECRETS_TTL_S * 1000,
+    },
+    eventHub: {
+      ...(c.AURORA_EVENTHUB_NAMESPACE ? { namespace: c.AURORA_EVENTHUB_NAMESPACE } : {}),
+      name: c.AURORA_EVENTHUB_NAME,
+      consumerGroup: c.AURORA_EVENTHUB_CONSUMER_GROUP,
+    },
     mes: {
       overlapMs: c.AURORA_MES_OVERLAP_S * 1000,
       initialLookbackMs: c.AURORA_MES_INITIAL_LOOKBACK_H * 3_600_000,

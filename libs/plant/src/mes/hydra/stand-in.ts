@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@aurora/core';
 import { XMLBuilder } from 'fast-xml-parser';
 import { DateTime } from 'luxon';
 import { type FaultRule, type MesEntity, MesFaults, type MesStandIn } from '../faults.js';
+import { serveOnLoopback } from '../loopback-server.js';
 import type {
   MachineState,
   MeasurementRecord,
@@ -355,8 +355,6 @@ export async function startHydraStandIn(options: HydraStandInOptions): Promise<M
   };
   const faults = options.faults ?? new MesFaults();
   const stats = { requests: 0 };
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
 
   const send = (res: ServerResponse, status: number, body: string, fault?: FaultRule) => {
     const bytes = Buffer.from(body, 'utf8');
@@ -447,50 +445,29 @@ export async function startHydraStandIn(options: HydraStandInOptions): Promise<M
     }
     const answer = () => send(res, 200, page(entity, query, fault), fault);
     if (fault?.fault === 'slow') {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
+      server.later(() => {
         if (!res.destroyed) answer();
       }, fault.delayMs ?? 2_000);
-      timers.add(timer);
       return;
     }
     answer();
   };
 
-  const server: Server = createServer((req, res) => {
+  const server = await serveOnLoopback((req, res) => {
     try {
       handle(req, res);
     } catch (error) {
       send(res, 500, errorBody('INTERNAL_ERROR', error instanceof Error ? error.message : 'internal error'));
     }
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  }, options.port);
 
   return {
     vendor: 'hydra',
     facilityId: HYDRA_FACILITY_ID,
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     credentials: { ...credentials },
     faults,
     stats,
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }

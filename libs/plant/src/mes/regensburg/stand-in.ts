@@ -1,10 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@aurora/core';
 import { DateTime } from 'luxon';
 import type { ShiftName } from '../../shift-calendar.js';
 import { type MesEntity, MesFaults, type MesStandIn } from '../faults.js';
+import { serveOnLoopback } from '../loopback-server.js';
 import type {
   MachineState,
   MeasurementRecord,
@@ -280,17 +280,9 @@ export async function startRegensburgStandIn(options: RegensburgStandInOptions):
   const retentionMs = (options.retentionH ?? REGENSBURG_DEFAULT_RETENTION_H) * 3_600_000;
   const faults = options.faults ?? new MesFaults();
   const stats = { requests: 0 };
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
 
-  const wait = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
+  // A wait cut short by close() never resolves: the request it holds is dropped with its connection.
+  const wait = (ms: number) => new Promise<void>((resolve) => server.later(resolve, ms));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
@@ -335,39 +327,20 @@ export async function startRegensburgStandIn(options: RegensburgStandInOptions):
     res.end(bytes);
   }
 
-  const server = createServer((req, res) => {
+  const server = await serveOnLoopback((req, res) => {
     handle(req, res).catch(() => {
       if (res.headersSent) res.destroy();
       else sendJson(res, 500, { fehler: 'Interner Fehler' });
     });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  }, options.port);
 
   return {
     vendor: 'regensburg-mes',
     facilityId: REGENSBURG_FACILITY_ID,
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     credentials: { ...credentials },
     faults,
     stats,
-    async close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }

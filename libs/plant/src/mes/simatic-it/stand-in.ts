@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@aurora/core';
 import { type FaultRule, type MesEntity, MesFaults, type MesStandIn } from '../faults.js';
+import { serveOnLoopback } from '../loopback-server.js';
 import type {
   MachineState,
   MeasurementRecord,
@@ -136,9 +136,6 @@ export async function startSimaticStandIn(options: SimaticStandInOptions): Promi
   const faults = options.faults ?? new MesFaults();
   const stats = { requests: 0 };
   const tokens = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let baseUrl = '';
 
   const issueToken = (res: ServerResponse, body: URLSearchParams, authorization: string | undefined) => {
     const client = clientOf(body, authorization);
@@ -214,6 +211,8 @@ export async function startSimaticStandIn(options: SimaticStandInOptions): Promi
     const page = records.slice(query.skip, query.skip + pageSize);
     const served = page.length;
     const more = served < wanted && query.skip + served < records.length;
+    // OData links are absolute, so they name the port the server got.
+    const baseUrl = server.url;
 
     const body: ODataRecord = { '@odata.context': `${baseUrl}${ODATA_PREFIX}$metadata#${entitySet}` };
     if (query.count) body['@odata.count'] = records.length;
@@ -253,17 +252,15 @@ export async function startSimaticStandIn(options: SimaticStandInOptions): Promi
     }
     const answer = () => res.writeHead(200, { ...head, 'Content-Length': bytes.length }).end(bytes);
     if (fault?.fault === 'slow') {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
+      server.later(() => {
         if (!res.destroyed) answer();
       }, fault.delayMs ?? 2000);
-      timers.add(timer);
       return;
     }
     answer();
   };
 
-  const server = createServer((req, res) => {
+  const server = await serveOnLoopback((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (url.pathname === TOKEN_PATH) {
       if (req.method !== 'POST') return oauthError(res, 405, 'invalid_request', 'Use POST.');
@@ -282,21 +279,12 @@ export async function startSimaticStandIn(options: SimaticStandInOptions): Promi
       return serveData(req, res, url, decodeURIComponent(url.pathname.slice(ODATA_PREFIX.length)));
     }
     odataError(res, 404, '404', `No resource at ${url.pathname}.`);
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, options.port);
 
   return {
     vendor: SIMATIC_VENDOR,
     facilityId: SIMATIC_FACILITY,
-    url: baseUrl,
+    url: server.url,
     credentials: {
       'mes-simatic-client-secret': creds.clientSecret,
       'mes-simatic-password': creds.password,
@@ -307,14 +295,7 @@ export async function startSimaticStandIn(options: SimaticStandInOptions): Promi
     },
     faults,
     stats,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      }),
+    close: () => server.close(),
   };
 }
 

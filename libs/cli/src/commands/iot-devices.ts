@@ -1,0 +1,3 @@
+import type { Command } from 'commander';
+
+export function registerIotDevices(_program: Command): void {}
