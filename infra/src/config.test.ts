@@ -112,6 +112,27 @@ describe('config', () => {
     ]);
   });
 
+  it('passes the MES endpoints on as ingest settings when a stack sets them, and checks them', async () => {
+    expect(parseStackConfig('prod', await sourceFor('prod')).sourceSettings).toEqual({});
+    const source = await sourceFor('prod', {
+      mesSimaticUrl: 'https://mes-aug.plant.example',
+      mesSimaticClientId: 'aurora',
+      mesSimaticUsername: 'AUG\\svc-aurora',
+      mesHydraAccessId: '00123456',
+    });
+    expect(parseStackConfig('prod', source).sourceSettings).toEqual({
+      AURORA_MES_SIMATIC_URL: 'https://mes-aug.plant.example',
+      AURORA_MES_SIMATIC_CLIENT_ID: 'aurora',
+      AURORA_MES_SIMATIC_USERNAME: 'AUG\\svc-aurora',
+      AURORA_MES_HYDRA_ACCESS_ID: '00123456',
+    });
+    const bad = await sourceFor('prod', { mesHydraUrl: 'http://mip.example', mesHydraAccessId: '123' });
+    expect(problemsOf(() => parseStackConfig('prod', bad)).sort()).toEqual([
+      'mesHydraAccessId',
+      'mesHydraUrl',
+    ]);
+  });
+
   it('rejects an unknown stack name', async () => {
     const source = await sourceFor('dev');
     expect(() => parseStackConfig('qa', source)).toThrow(/unknown stack/);

@@ -90,7 +90,44 @@ export interface StackConfig {
     budgetStartDate: string;
   };
   admins: { groupObjectId: string; groupName: string };
+  /**
+   * Where the plant's source systems are, as the ingest app's settings (AURORA_MES_*_URL and their client
+   * settings). Optional per key: an unset MES makes its timer fail naming the setting, until it is set.
+   */
+  sourceSettings: Record<string, string>;
 }
+
+/** Optional stack keys that become ingest app settings (non-secret; secrets stay in Key Vault). */
+export const SOURCE_SETTING_KEYS: Record<string, { setting: string; pattern: RegExp; expected: string }> = {
+  mesSimaticUrl: {
+    setting: 'AURORA_MES_SIMATIC_URL',
+    pattern: /^https:\/\/\S+$/,
+    expected: 'an https:// URL',
+  },
+  mesSimaticGrant: {
+    setting: 'AURORA_MES_SIMATIC_GRANT',
+    pattern: /^(password|client_credentials)$/,
+    expected: 'password or client_credentials',
+  },
+  mesSimaticClientId: { setting: 'AURORA_MES_SIMATIC_CLIENT_ID', pattern: /^\S+$/, expected: 'a client id' },
+  mesSimaticUsername: { setting: 'AURORA_MES_SIMATIC_USERNAME', pattern: /^\S+$/, expected: 'a user name' },
+  mesHydraUrl: { setting: 'AURORA_MES_HYDRA_URL', pattern: /^https:\/\/\S+$/, expected: 'an https:// URL' },
+  mesHydraAccessId: {
+    setting: 'AURORA_MES_HYDRA_ACCESS_ID',
+    pattern: /^\d{8}$/,
+    expected: 'the 8-digit access id',
+  },
+  mesRegensburgUrl: {
+    setting: 'AURORA_MES_REGENSBURG_URL',
+    pattern: /^https:\/\/\S+$/,
+    expected: 'an https:// URL',
+  },
+  mesRegensburgUsername: {
+    setting: 'AURORA_MES_REGENSBURG_USERNAME',
+    pattern: /^\S+$/,
+    expected: 'a user name',
+  },
+};
 
 /** Where values come from: `new pulumi.Config()` in a deployment, a plain map in tests. */
 export interface ConfigSource {
@@ -157,6 +194,14 @@ function createReader(source: ConfigSource) {
         return min;
       }
       return n;
+    },
+    /** An optional key: undefined when unset, checked when set. */
+    optional(key: string, check: { pattern: RegExp; expected: string }): string | undefined {
+      const value = source.get(key)?.trim();
+      if (value === undefined || value === '') return undefined;
+      if (!check.pattern.test(value))
+        problems.push({ key, problem: `expected ${check.expected}, got "${value}"` });
+      return value;
     },
     bool(key: string): boolean {
       const value = raw(key);
@@ -264,6 +309,12 @@ export function parseStackConfig(stack: string, source: ConfigSource): StackConf
       }),
       groupName: r.string('adminGroupName'),
     },
+    sourceSettings: Object.fromEntries(
+      Object.entries(SOURCE_SETTING_KEYS).flatMap(([key, spec]) => {
+        const value = r.optional(key, spec);
+        return value === undefined ? [] : [[spec.setting, value]];
+      }),
+    ),
   };
 
   const { network, lake, ingestion, analytics, api, monitoring } = config;

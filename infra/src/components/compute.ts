@@ -153,6 +153,7 @@ export class Compute extends pulumi.ComponentResource {
       }
 
       const settings = settingsFor(app, identity, args.hostStorageName, deps, config.stack);
+      if (app === 'ingest') Object.assign(settings, config.sourceSettings);
       if (!flex) {
         // Flex takes the runtime from functionAppConfig; dedicated plans need these two.
         settings['FUNCTIONS_WORKER_RUNTIME'] = 'node';
