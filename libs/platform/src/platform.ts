@@ -1,6 +1,6 @@
 import type { AuroraConfig, Clock, Logger } from '@aurora/core';
 import { apiApp } from '@aurora/functions-api/functions';
-import { IOT_TELEMETRY_FUNCTION, ingestApp } from '@aurora/functions-ingest/functions';
+import { IOT_TELEMETRY_FUNCTION, ingestApp, MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
 import {
   type CheckpointStore,
   createCheckpointStore,
@@ -178,6 +178,17 @@ export class LocalPlatform {
       for (const close of cleanup.reverse()) await close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Runs the three MES timer functions now, as their schedule would. `aurora start` calls it once at
+   * start-up so a new home has MES data without waiting for the next quarter hour; failures are logged
+   * and recorded by the runs themselves.
+   */
+  async runMesNow(): Promise<void> {
+    await Promise.all(
+      Object.values(MES_FUNCTIONS).map(({ name }) => this.host.invokeTimer(name).catch(() => undefined)),
+    );
   }
 
   async close(): Promise<void> {

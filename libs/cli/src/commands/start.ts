@@ -51,12 +51,15 @@ export function registerStart(program: Command): void {
         return `${new Date().toISOString()}  published ${sensors?.published ?? 0}  edge received ${edge.received} pending ${edge.pending}  landed ${iot?.rows ?? 0}  dead-lettered ${iot?.deadLettered ?? 0}  batches ${iot?.batches ?? 0}  mes rows ${mes}`;
       };
       const timer = setInterval(() => ctx.out(line()), 5000);
+      // The MES timers fire on the quarter hour; a first run now means data without the wait.
+      const firstMes = platform.runMesNow();
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       clearInterval(timer);
       ctx.out('stopping: flushing the edge...');
+      await firstMes;
       await sensors?.stop();
       await platform.close();
       ctx.out(line());
