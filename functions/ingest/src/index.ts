@@ -1,4 +1,4 @@
-import { createLogger, envSecrets, loadConfig, systemClock } from '@aurora/core';
+import { createLogger, loadConfig, secretsFromConfig, systemClock } from '@aurora/core';
 import {
   createCheckpointStore,
   createSourceStatusStore,
@@ -29,6 +29,8 @@ const build = async (): Promise<IngestDeps> => {
   const codec = await ParquetCodec.create();
   const log = createLogger({ level: config.logLevel, name: 'ingest' });
   const status = createSourceStatusStore(storage.table('sourcestatus'));
+  // Key Vault when AURORA_KEY_VAULT_URL is set (rotation picked up within AURORA_SECRETS_TTL_S), else app settings.
+  const secrets = await secretsFromConfig(config, { clock: systemClock, log });
   return {
     telemetry: { lake: storage.lake, codec, clock: systemClock, catalogue, log, status },
     mes: {
@@ -43,8 +45,7 @@ const build = async (): Promise<IngestDeps> => {
         initialLookbackMs: config.mes.initialLookbackMs,
         retryDelaysMs: config.retryDelaysMs,
       },
-      // Secrets are app settings holding Key Vault references, resolved by the Functions host.
-      connectors: configuredMesConnectors(config.mes, { secrets: envSecrets(), clock: systemClock }),
+      connectors: configuredMesConnectors(config.mes, { secrets, clock: systemClock }),
     },
   };
 };

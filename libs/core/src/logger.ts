@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { scrubSecrets } from './secrets.js';
 
 export type Logger = pino.Logger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -12,7 +13,8 @@ export interface LoggerOptions {
 
 /**
  * Structured JSON logging with stable event names: `log.info({ event: 'ingest.batch.landed', rows }, '...')`.
- * Secrets never reach a log line: the usual credential fields are redacted wherever they appear.
+ * Secrets never reach a log line: the usual credential fields are redacted by name, and every value a
+ * secret provider has handed out is scrubbed from the finished line, whatever field or message holds it.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -31,9 +33,16 @@ export function createLogger(options: LoggerOptions): Logger {
           'authorization',
           '*.authorization',
           'headers.authorization',
+          'apiKey',
+          '*.apiKey',
+          'clientSecret',
+          '*.clientSecret',
+          'client_secret',
+          '*.client_secret',
         ],
         censor: '[redacted]',
       },
+      hooks: { streamWrite: scrubSecrets },
     },
     options.destination ?? pino.destination(2),
   );

@@ -1,4 +1,4 @@
-import { type AuroraConfig, type Clock, envSecrets, staticSecrets } from '@aurora/core';
+import { type AuroraConfig, type Clock, secretsFromConfig, staticSecrets, systemClock } from '@aurora/core';
 import {
   type FacilityId,
   type MesDataSource,
@@ -22,9 +22,10 @@ export interface LocalMes {
 }
 
 /**
- * Each facility's MES connector: pointed at the real MES when its URL is configured (secrets from the
- * environment), else, when simulating, at a stand-in on loopback serving the plant model, else none (its
- * timer then fails naming the variable to set).
+ * Each facility's MES connector: pointed at the real MES when its URL is configured (secrets from Key
+ * Vault, else the environment and $AURORA_HOME/secrets.json: see secretsFromConfig), else, when
+ * simulating, at a stand-in on loopback serving the plant model, else none (its timer then fails naming
+ * the variable to set).
  */
 export async function openMes(options: {
   config: AuroraConfig;
@@ -32,7 +33,9 @@ export async function openMes(options: {
   clock: Clock;
 }): Promise<LocalMes> {
   const { config, plant, clock } = options;
-  const connectors = configuredMesConnectors(config.mes, { secrets: envSecrets(), clock });
+  // The secrets cache runs on wall time whatever the plant's clock does: its TTL is about Key Vault.
+  const secrets = await secretsFromConfig(config, { clock: systemClock });
+  const connectors = configuredMesConnectors(config.mes, { secrets, clock });
   const standIns = new Map<FacilityId, MesStandIn>();
   const common = { clock, timeoutMs: config.mes.timeoutMs, pageSize: config.mes.pageSize };
   const close = async () => {

@@ -1,3 +1,5 @@
+export * from './iot/azure/device-registry.js';
+export * from './iot/azure/event-hub-replay.js';
 export * from './iot/edge-bridge.js';
 export * from './iot/embedded-broker.js';
 export * from './iot/event-hub-batch.js';

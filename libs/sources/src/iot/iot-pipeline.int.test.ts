@@ -35,7 +35,7 @@ const readRows = async (paths: string[]) =>
   (await Promise.all(paths.map(async (p) => codec.decode(await lake.get(p))))).flat();
 
 describe('landTelemetry', () => {
-  it('replays a captured-shape Event Hubs batch into bronze and dead-letter', async () => {
+  it('replays a captured-shape Event Hubs batch into bronze and dead-letter, and a redelivery lands nothing', async () => {
     const clock = new ManualClock('2026-11-23T08:15:01Z');
     const body = (sensor: string, ts: string, value: number) => ({
       sensor_id: sensor,
@@ -46,12 +46,12 @@ describe('landTelemetry', () => {
     const messages = [
       body('aug-m01-temperature', '2026-11-23T07:59:59.900Z', 48.1),
       body('aug-m01-temperature', '2026-11-23T08:15:00.123Z', 48.3),
-      body('rgb-m02-vibration', '2026-11-23T08:14:00Z', 1.2),
+      JSON.stringify(body('rgb-m02-vibration', '2026-11-23T08:14:00Z', 1.2)),
       '{"sensor_id": broken',
       body('ghost-m01-energy', '2026-11-23T08:14:00Z', 1),
     ];
     const iso = '2026-11-23T08:15:00.200Z';
-    const report = await landTelemetry({ lake, codec, clock, catalogue, log: silentLogger }, messages, {
+    const metadata = {
       enqueuedTimeUtcArray: messages.map(() => iso),
       sequenceNumberArray: [100, 101, 102, 103, 104],
       offsetArray: ['1', '2', '3', '4', '5'],
@@ -59,16 +59,21 @@ describe('landTelemetry', () => {
       propertiesArray: messages.map(() => ({})),
       systemPropertiesArray: messages.map((_, i) => ({
         'iothub-connection-device-id': `dev-${i}`,
-        'iothub-enqueuedtime': iso,
+        // IoT Hub's own enqueue time, as ISO text and as epoch ms (both occur).
+        'iothub-enqueuedtime':
+          i % 2 === 0 ? '2026-11-23T08:15:00.150Z' : Date.parse('2026-11-23T08:15:00.150Z'),
       })),
       partitionContext: { partitionId: '0' },
-    });
+    };
+    const deps = { lake, codec, clock, catalogue, log: silentLogger };
+    const report = await landTelemetry(deps, messages, metadata);
     expect(report).toMatchObject({ batchId: 'iot-p0-100-104', received: 5, landed: 3, deadLettered: 2 });
     expect(report.rejectionsByCode).toEqual({ 'iot.invalid_json': 1, 'iot.unknown_sensor': 1 });
-    expect(report.files).toEqual([
-      'bronze/iot/augsburg/year=2026/month=11/day=23/hour=07/telemetry_20261123T081501000000Z.parquet',
-      'bronze/iot/augsburg/year=2026/month=11/day=23/hour=08/telemetry_20261123T081501000000Z.parquet',
-      'bronze/iot/regensburg/year=2026/month=11/day=23/hour=08/telemetry_20261123T081501000000Z.parquet',
+    // Named by the hub time of the batch (its last enqueue time), so a redelivery picks the same names.
+    expect(report.files.map((f) => f.replace(/\d{3}Z\.parquet$/, ''))).toEqual([
+      'bronze/iot/augsburg/year=2026/month=11/day=23/hour=07/telemetry_20261123T081500200',
+      'bronze/iot/augsburg/year=2026/month=11/day=23/hour=08/telemetry_20261123T081500200',
+      'bronze/iot/regensburg/year=2026/month=11/day=23/hour=08/telemetry_20261123T081500200',
     ]);
     const rows = await readRows(report.files);
     expect(
@@ -76,14 +81,51 @@ describe('landTelemetry', () => {
         r['sensor_id'],
         r['value'],
         r['device_id'],
+        r['partition_id'],
         r['sequence_number'],
+        r['hub_offset'],
+        r['enqueued_at'],
+        r['iothub_enqueued_at'],
         r['_batch_id'],
         r['_source'],
       ]),
     ).toEqual([
-      ['aug-m01-temperature', 48.1, 'dev-0', 100, 'iot-p0-100-104', 'iot'],
-      ['aug-m01-temperature', 48.3, 'dev-1', 101, 'iot-p0-100-104', 'iot'],
-      ['rgb-m02-vibration', 1.2, 'dev-2', 102, 'iot-p0-100-104', 'iot'],
+      [
+        'aug-m01-temperature',
+        48.1,
+        'dev-0',
+        '0',
+        100,
+        '1',
+        iso,
+        '2026-11-23T08:15:00.150Z',
+        'iot-p0-100-104',
+        'iot',
+      ],
+      [
+        'aug-m01-temperature',
+        48.3,
+        'dev-1',
+        '0',
+        101,
+        '2',
+        iso,
+        '2026-11-23T08:15:00.150Z',
+        'iot-p0-100-104',
+        'iot',
+      ],
+      [
+        'rgb-m02-vibration',
+        1.2,
+        'dev-2',
+        '0',
+        102,
+        '3',
+        iso,
+        '2026-11-23T08:15:00.150Z',
+        'iot-p0-100-104',
+        'iot',
+      ],
     ]);
     expect(rows[0]!['_extracted_at']).toBe('2026-11-23T08:15:01.000Z');
     const dead = (await lake.get(report.deadLetterFile!))
@@ -91,22 +133,32 @@ describe('landTelemetry', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(dead.map((d) => [d.code, d.context.sequence_number])).toEqual([
-      ['iot.invalid_json', '103'],
-      ['iot.unknown_sensor', '104'],
+    expect(dead.map((d) => [d.code, d.context.sequence_number, d.context.offset])).toEqual([
+      ['iot.invalid_json', '103', '4'],
+      ['iot.unknown_sensor', '104', '5'],
     ]);
     expect(dead[0].payload).toBe('{"sensor_id": broken');
 
-    // Redelivery of the same batch: same batch id, same keys, new files beside the old ones.
-    const again = await landTelemetry(
-      { lake, codec, clock, catalogue, log: silentLogger },
-      messages.slice(0, 1),
-      {
-        sequenceNumberArray: [100],
-        partitionContext: { partitionId: '0' },
-      },
-    );
-    expect(again.files[0]).toMatch(/telemetry_20261123T081501000001Z\.parquet$/);
+    // Event Hubs redelivers the batch: the Blob API's If-None-Match refuses every name, each is ours.
+    const listAll = async () => {
+      const paths: string[] = [];
+      for (const prefix of ['bronze/iot/', 'bronze/_deadletter/iot/'])
+        for await (const f of lake.list(prefix)) paths.push(f.path);
+      return paths.sort();
+    };
+    const before = await listAll();
+    clock.advance(60_000);
+    const again = await landTelemetry(deps, messages, metadata);
+    expect(again).toMatchObject({
+      batchId: 'iot-p0-100-104',
+      landed: 0,
+      deadLettered: 0,
+      alreadyLanded: 3,
+      alreadyDeadLettered: 2,
+      files: report.files,
+      deadLetterFile: report.deadLetterFile,
+    });
+    expect(await listAll()).toEqual(before);
   });
 });
 
