@@ -87,6 +87,8 @@ export function createHydraConnector(deps: HydraConnectorOptions): MesConnector 
   const timeoutMs = deps.timeoutMs ?? 30_000;
   const pageSize = deps.pageSize ?? 500;
   const base = deps.baseUrl.endsWith('/') ? deps.baseUrl : `${deps.baseUrl}/`;
+  // After a 401 the key may have been rotated: the next request reads it past any cache.
+  let keyRejected = false;
 
   async function get(
     url: URL,
@@ -95,7 +97,10 @@ export function createHydraConnector(deps: HydraConnectorOptions): MesConnector 
     const request = `GET ${url.href}`;
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const apiKey = await deps.secrets.get(HYDRA_CONNECTOR_API_KEY_SECRET, { signal: combined });
+    const apiKey = await deps.secrets.get(HYDRA_CONNECTOR_API_KEY_SECRET, {
+      signal: combined,
+      refresh: keyRejected,
+    });
     const redact = (text: string) => (apiKey ? text.replaceAll(apiKey, '***') : text);
     const failed = (error: unknown, what: string): never => {
       if (signal?.aborted) throw signal.reason;
@@ -120,6 +125,7 @@ export function createHydraConnector(deps: HydraConnectorOptions): MesConnector 
     } catch (error) {
       return failed(error, 'request failed');
     }
+    keyRejected = response.status === 401;
     const chunks: Uint8Array[] = [];
     let cut: unknown;
     try {

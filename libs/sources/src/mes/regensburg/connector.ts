@@ -81,22 +81,26 @@ export function createRegensburgConnector(deps: RegensburgConnectorOptions): Mes
     ]);
   }
   const root = base.href.replace(/\/+$/, '');
+  // After a 401 the password may have been rotated: the next call reads it past any cache.
+  const auth = { rejected: false };
   return {
     vendor: 'regensburg-mes',
     facilityId: 'regensburg',
-    fetch: (entity, window, options) => fetchEntity(deps, `${root}${PATHS[entity]}`, entity, window, options),
+    fetch: (entity, window, options) =>
+      fetchEntity(deps, auth, `${root}${PATHS[entity]}`, entity, window, options),
   };
 }
 
 async function* fetchEntity(
   deps: RegensburgConnectorOptions,
+  auth: { rejected: boolean },
   url: string,
   entity: MesEntity,
   window: MesWindow,
   options: { signal?: AbortSignal } = {},
 ): AsyncGenerator<MesPage> {
   const request = `GET ${url}`;
-  const { status, text } = await download(deps, url, request, options.signal);
+  const { status, text } = await download(deps, auth, url, request, options.signal);
   yield { records: recordsIn(entity, text, window, { status, request }), request };
 }
 
@@ -107,15 +111,16 @@ interface Exchange {
 
 async function download(
   deps: RegensburgConnectorOptions,
+  auth: { rejected: boolean },
   url: string,
   request: string,
   callerSignal: AbortSignal | undefined,
 ): Promise<{ status: number; text: string }> {
   const timeoutMs = deps.timeoutMs ?? 30_000;
-  const password = await deps.secrets.get(
-    REGENSBURG_PASSWORD_SECRET,
-    callerSignal ? { signal: callerSignal } : {},
-  );
+  const password = await deps.secrets.get(REGENSBURG_PASSWORD_SECRET, {
+    ...(callerSignal ? { signal: callerSignal } : {}),
+    refresh: auth.rejected,
+  });
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any(callerSignal ? [callerSignal, timeout] : [timeout]);
   // A failure after the caller cancelled is the cancellation, not an outage.
@@ -146,6 +151,7 @@ async function download(
     return transportFailure(error, 'answer');
   }
   const { status } = response;
+  auth.rejected = status === 401;
   if (!response.ok) {
     const reason = await errorReason(response);
     const details = { status, request };

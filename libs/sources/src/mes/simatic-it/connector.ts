@@ -69,6 +69,8 @@ export function createSimaticConnector(deps: MesConnectorDeps & SimaticConnector
   const pageSize = deps.pageSize ?? 500;
   const clientAuth = deps.clientAuth ?? 'basic';
   let cached: CachedToken | undefined;
+  /** The token endpoint refused the last request: the next one reads the secrets past any cache. */
+  let credentialsRejected = false;
   let pending: Promise<CachedToken> | undefined;
 
   /** One HTTP exchange: any failure to get a complete answer becomes the platform's error classes. */
@@ -114,7 +116,9 @@ export function createSimaticConnector(deps: MesConnectorDeps & SimaticConnector
 
   const requestToken = async (signal?: AbortSignal): Promise<CachedToken> => {
     const request = `POST ${tokenUrl.href}`;
-    const clientSecret = await deps.secrets.get(SIMATIC_SECRET_NAMES.clientSecret, signal ? { signal } : {});
+    // After a rejection the credentials may have been rotated: read them past any cache.
+    const read = { ...(signal ? { signal } : {}), refresh: credentialsRejected };
+    const clientSecret = await deps.secrets.get(SIMATIC_SECRET_NAMES.clientSecret, read);
     const form = new URLSearchParams({ grant_type: deps.grant, scope: 'global' });
     if (deps.grant === 'password') {
       if (!deps.username) {
@@ -123,7 +127,7 @@ export function createSimaticConnector(deps: MesConnectorDeps & SimaticConnector
         });
       }
       form.set('username', deps.username);
-      form.set('password', await deps.secrets.get(SIMATIC_SECRET_NAMES.password, signal ? { signal } : {}));
+      form.set('password', await deps.secrets.get(SIMATIC_SECRET_NAMES.password, read));
     }
     const headers: Record<string, string> = {
       'Content-Type': 'application/x-www-form-urlencoded',
@@ -144,6 +148,7 @@ export function createSimaticConnector(deps: MesConnectorDeps & SimaticConnector
       request,
       signal,
     );
+    credentialsRejected = answer.status !== 200;
     if (answer.status !== 200) {
       const oauthError = oauthErrorCode(answer.text);
       const what =
