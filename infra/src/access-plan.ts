@@ -19,6 +19,7 @@ export const BUILT_IN_ROLES = {
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
   'Monitoring Reader': '43d0d8ad-25c7-4714-9337-8ba259a9fe05',
   'Grafana Admin': '22926164-76b3-42b3-bc55-97df8dab3e41',
+  'IoT Hub Registry Contributor': '4ea46cd5-c1b2-4a8e-910b-273211f9ce47',
 } as const;
 export type RoleName = keyof typeof BUILT_IN_ROLES;
 
@@ -43,6 +44,7 @@ export type ScopeName =
   | 'lake:tables'
   | 'host'
   | 'eventHub:telemetry'
+  | 'iotHub'
   | 'keyVault'
   | 'key:pii-kek'
   | `secret:${string}`
@@ -201,5 +203,23 @@ export const ACCESS_PLAN: readonly Grant[] = [
     role: 'Grafana Admin',
     scope: 'grafana',
     why: 'platform engineers manage dashboards',
+  },
+  {
+    principal: 'admins',
+    role: 'Azure Event Hubs Data Receiver',
+    scope: 'eventHub:telemetry',
+    why: 'platform engineers backfill after an outage (aurora iot replay)',
+  },
+  {
+    principal: 'admins',
+    role: 'Azure Event Hubs Data Sender',
+    scope: 'eventHub:telemetry',
+    why: 'platform engineers load-test the telemetry path (aurora simulate --target eventhubs)',
+  },
+  {
+    principal: 'admins',
+    role: 'IoT Hub Registry Contributor',
+    scope: 'iotHub',
+    why: 'platform engineers register gateways and sensors (aurora iot devices sync)',
   },
 ];

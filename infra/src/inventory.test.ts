@@ -204,6 +204,15 @@ describe('buildInventory(prod)', () => {
         }
       }
     }
+    // The apps holding source credentials also read the vault directly, so a rotation lands within the TTL.
+    for (const [app, s] of Object.entries(apps)) {
+      const holdsSecrets = SOURCE_SECRETS.some((x) => x.app === app);
+      expect(s['AURORA_KEY_VAULT_URL'], app).toEqual(
+        holdsSecrets
+          ? expect.stringMatching(/^https:\/\/kv-aurora-prod-[0-9a-f]{6}\.vault\.azure\.net\/$/)
+          : undefined,
+      );
+    }
     const everything = JSON.stringify(all(prod, 'web:WebApp'));
     expect(everything).not.toMatch(/InstrumentationKey=|AccountKey=|SharedAccessKey=|unset: set with/);
     for (const secret of all(prod, 'keyvault:Secret'))
@@ -275,7 +284,11 @@ describe('buildInventory(prod)', () => {
     expect(telemetry['eventHubName']).toBe('telemetry');
     expect(telemetry['partitionCount']).toBe(6);
     expect(Number(telemetry['partitionCount']) % FACILITIES.length).toBe(0);
-    expect(one(prod, 'eventhub:ConsumerGroup').props['consumerGroupName']).toBe('functions');
+    // The function reads with its own group; `aurora iot replay` with another, never taking its readers.
+    expect(all(prod, 'eventhub:ConsumerGroup').map((g) => g.props['consumerGroupName'])).toEqual([
+      'functions',
+      'replay',
+    ]);
     expect(one(prod, 'eventhub:Namespace').props).toMatchObject({
       disableLocalAuth: true,
       minimumTlsVersion: '1.2',

@@ -120,6 +120,7 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
       piiKeyUrl: security.piiKey.keyUri,
       tenantId: client.tenantId,
       keyVaultReference: (secretName) => security.reference(secretName),
+      keyVaultUrl: security.vault.properties.vaultUri,
     },
   });
 
@@ -152,6 +153,8 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
         return compute.hostStorage.id;
       case 'eventHub:telemetry':
         return ingestion.telemetryHub.id;
+      case 'iotHub':
+        return ingestion.iotHub.id;
       case 'keyVault':
         return security.vault.id;
       case 'key:pii-kek':

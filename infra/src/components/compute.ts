@@ -40,6 +40,8 @@ export interface ComputeDependencies {
   tenantId: pulumi.Input<string>;
   /** `@Microsoft.KeyVault(SecretUri=...)` for a secret name. */
   keyVaultReference(secretName: string): pulumi.Input<string>;
+  /** The vault's URI: apps that read source credentials read them there, so a rotation lands within the TTL. */
+  keyVaultUrl: pulumi.Input<string>;
 }
 
 export interface ComputeArgs {
@@ -268,9 +270,11 @@ function settingsFor(
     AURORA_LAKE_TABLE_URL: deps.lakeTableUrl,
     AURORA_PII_KEY_URL: deps.piiKeyUrl,
   };
-  for (const secret of SOURCE_SECRETS.filter((s) => s.app === app)) {
+  const sourceSecrets = SOURCE_SECRETS.filter((s) => s.app === app);
+  for (const secret of sourceSecrets) {
     settings[secret.setting] = deps.keyVaultReference(secret.secretName);
   }
+  if (sourceSecrets.length > 0) settings['AURORA_KEY_VAULT_URL'] = deps.keyVaultUrl;
   if (app === 'ingest') {
     // Identity-based Event Hubs connection named IOT_EVENTHUB (functions/ingest binds to it).
     settings['IOT_EVENTHUB__fullyQualifiedNamespace'] = deps.eventHubsNamespaceFqdn;

@@ -11,6 +11,8 @@ import type { Network } from './network.js';
 /** Names the ingest Function App's Event Hubs trigger binds to (functions/ingest: `telemetry`, `functions`). */
 export const TELEMETRY_EVENT_HUB = 'telemetry';
 export const FUNCTIONS_CONSUMER_GROUP = 'functions';
+/** Read by `aurora iot replay`, so a backfill never takes the function's readers or checkpoints. */
+export const REPLAY_CONSUMER_GROUP = 'replay';
 /** The IoT Hub routing endpoint that points at the telemetry hub. */
 export const TELEMETRY_ENDPOINT = 'telemetry';
 
@@ -101,6 +103,16 @@ export class Ingestion extends pulumi.ComponentResource {
         namespaceName: this.namespace.name,
         eventHubName: this.telemetryHub.name,
         consumerGroupName: FUNCTIONS_CONSUMER_GROUP,
+      },
+      { parent: this.telemetryHub },
+    );
+    new eventhub.ConsumerGroup(
+      'evh-telemetry-replay',
+      {
+        resourceGroupName,
+        namespaceName: this.namespace.name,
+        eventHubName: this.telemetryHub.name,
+        consumerGroupName: REPLAY_CONSUMER_GROUP,
       },
       { parent: this.telemetryHub },
     );
