@@ -1,6 +1,7 @@
 export * from './blob-lake.js';
 export * from './checkpoints.js';
 export * from './dead-letter.js';
+export * from './delta/index.js';
 export * from './lake.js';
 export * from './layout.js';
 export * from './parquet.js';
