@@ -11,3 +11,4 @@ export * from './mes/hydra/connector.js';
 export * from './mes/regensburg/connector.js';
 export * from './mes/run-mes-ingestion.js';
 export * from './mes/simatic-it/connector.js';
+export * from './oracle/logminer/index.js';
