@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { benchHandlerAlone, benchIotPath } from './iot-path.js';
+import { benchMesIngestion } from './mes-ingestion.js';
 import { benchParquetLanding } from './parquet-landing.js';
 import { type BenchRow, printTable } from './table.js';
 
@@ -21,6 +22,8 @@ if (process.env['AURORA_MQTT_URL']) {
   process.stderr.write(`iot path, ${messages} messages, ${process.env['AURORA_MQTT_URL']}...\n`);
   rows.push(...(await benchIotPath(messages, process.env['AURORA_MQTT_URL'])));
 }
+process.stderr.write('mes ingestion, 72 h first run per MES...\n');
+rows.push(...(await benchMesIngestion()));
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 process.stdout.write(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}\n\n${printTable(rows)}\n`,
