@@ -30,17 +30,15 @@ export function describePayload(payload: unknown): unknown {
 }
 
 /**
- * Writes rejected records to `bronze/_deadletter/{source}/...` as JSON lines: one file per batch, committed
- * atomically like every lake file, each line self-describing (reason, code, payload, context, batch).
+ * The JSON lines of a dead-letter file: each line self-describing (reason, code, source, batch, when,
+ * context, and the payload exactly as received, bytes that are not UTF-8 as base64).
  */
-export async function writeDeadLetters(
-  deps: { lake: Lake; clock: Clock },
+export function deadLetterContent(
   source: string,
   batchId: string,
+  at: Date,
   letters: readonly DeadLetter[],
-): Promise<DeadLetterBatch | undefined> {
-  if (letters.length === 0) return undefined;
-  const at = deps.clock.now();
+): Buffer {
   const lines = letters.map((l) =>
     JSON.stringify({
       reason: l.reason,
@@ -52,7 +50,22 @@ export async function writeDeadLetters(
       payload: describePayload(l.payload),
     }),
   );
-  const content = Buffer.from(`${lines.join('\n')}\n`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Writes rejected records to `bronze/_deadletter/{source}/...` as JSON lines: one file per batch, committed
+ * atomically like every lake file, each line self-describing (reason, code, payload, context, batch).
+ */
+export async function writeDeadLetters(
+  deps: { lake: Lake; clock: Clock },
+  source: string,
+  batchId: string,
+  letters: readonly DeadLetter[],
+): Promise<DeadLetterBatch | undefined> {
+  if (letters.length === 0) return undefined;
+  const at = deps.clock.now();
+  const content = deadLetterContent(source, batchId, at, letters);
   const file = await putNew(deps.lake, (micros) => bronzePaths.deadLetter(source, at, micros), content, {
     contentType: 'application/x-ndjson',
     metadata: { rows: String(letters.length), batch_id: batchId },

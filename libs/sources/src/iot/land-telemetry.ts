@@ -3,7 +3,7 @@ import type { Clock, Logger } from '@aurora/core';
 import {
   bronzePaths,
   type DeadLetter,
-  describePayload,
+  deadLetterContent,
   type Lake,
   type LakeObjectInfo,
   type ParquetCodec,
@@ -314,18 +314,7 @@ async function landDeadLetters(
   at: Date,
 ): Promise<{ file: LakeObjectInfo; existed: boolean } | undefined> {
   if (letters.length === 0) return undefined;
-  const lines = letters.map((l) =>
-    JSON.stringify({
-      reason: l.reason,
-      code: l.code,
-      source: IOT_SOURCE,
-      batch_id: batchId,
-      dead_lettered_at: at.toISOString(),
-      context: l.context ?? {},
-      payload: describePayload(l.payload),
-    }),
-  );
-  const content = Buffer.from(`${lines.join('\n')}\n`);
+  const content = deadLetterContent(IOT_SOURCE, batchId, at, letters);
   const metadata: Record<string, string> = { rows: String(letters.length), batch_id: batchId };
   if (identity) metadata[BATCH_KEY_METADATA] = identity.key;
   const options = { contentType: 'application/x-ndjson', metadata };
