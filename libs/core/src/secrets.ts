@@ -52,11 +52,15 @@ export class SecretMissingError extends ConfigError {
  * no secrets worth the name.
  */
 const MIN_SCRUBBED_LENGTH = 6;
-const revealedValues = new Set<string>();
+/** Each revealed value with the forms it can take in a log line: as is, and JSON-escaped when that differs. */
+const revealedForms = new Map<string, readonly string[]>();
 
 /** Records a value as secret, so that `scrubSecrets` removes it; returns it unchanged. */
 export function markSecret(value: string): string {
-  if (value.length >= MIN_SCRUBBED_LENGTH) revealedValues.add(value);
+  if (value.length >= MIN_SCRUBBED_LENGTH && !revealedForms.has(value)) {
+    const escaped = JSON.stringify(value).slice(1, -1);
+    revealedForms.set(value, escaped === value ? [value] : [value, escaped]);
+  }
   return value;
 }
 
@@ -66,11 +70,8 @@ export function markSecret(value: string): string {
  */
 export function scrubSecrets(text: string): string {
   let out = text;
-  for (const value of revealedValues) {
-    if (out.includes(value)) out = out.replaceAll(value, '[secret]');
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value && out.includes(escaped)) out = out.replaceAll(escaped, '[secret]');
-  }
+  for (const forms of revealedForms.values())
+    for (const form of forms) if (out.includes(form)) out = out.replaceAll(form, '[secret]');
   return out;
 }
 

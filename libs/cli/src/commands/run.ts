@@ -1,5 +1,5 @@
 import { ManualClock, systemClock, UsageError } from '@aurora/core';
-import { type FacilityId, MES_FAULTS, type MesFault } from '@aurora/plant';
+import { catalogue, type FacilityId, MES_FAULTS, type MesFault } from '@aurora/plant';
 import { LocalPlatform, runCycle } from '@aurora/platform';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
@@ -101,7 +101,7 @@ export function registerRun(program: Command): void {
 
 function parseFault(value: string): { facility: FacilityId; fault: MesFault } {
   const [facility, fault] = value.split(':');
-  const facilities: string[] = ['augsburg', 'ingolstadt', 'regensburg'];
+  const facilities = catalogue.facilities.map((f) => f.id as string);
   if (!facility || !facilities.includes(facility) || !MES_FAULTS.includes(fault as MesFault)) {
     throw new UsageError(
       `--fault must be <facility>:<fault> with facility one of ${facilities.join(', ')} and fault one of ${MES_FAULTS.join(', ')}; got "${value}"`,

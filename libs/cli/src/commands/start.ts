@@ -1,5 +1,7 @@
 import { systemClock } from '@aurora/core';
+import { catalogue } from '@aurora/plant';
 import { type LiveSensors, LocalPlatform, startLiveSensors } from '@aurora/platform';
+import { mesSource } from '@aurora/sources';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
 
@@ -45,8 +47,8 @@ export function registerStart(program: Command): void {
       const line = () => {
         const edge = platform.bridge.stats;
         const iot = platform.totals.get('iot');
-        const mes = ['augsburg', 'ingolstadt', 'regensburg']
-          .map((f) => `${f.slice(0, 3)} ${platform.totals.get(`mes-${f}`)?.rows ?? 0}`)
+        const mes = catalogue.facilities
+          .map((f) => `${f.prefix} ${platform.totals.get(mesSource(f.id))?.rows ?? 0}`)
           .join(' ');
         return `${new Date().toISOString()}  published ${sensors?.published ?? 0}  edge received ${edge.received} pending ${edge.pending}  landed ${iot?.rows ?? 0}  dead-lettered ${iot?.deadLettered ?? 0}  batches ${iot?.batches ?? 0}  mes rows ${mes}`;
       };

@@ -1,11 +1,13 @@
 import { createSourceStatusStore } from '@aurora/lake';
+import { catalogue } from '@aurora/plant';
 import { openStorage } from '@aurora/platform';
+import { IOT_SOURCE, mesSource } from '@aurora/sources';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
 
 /** Freshness SLAs per source, in seconds (what the plant needs, ARCHITECTURE §6). */
 const slaSeconds = (source: string, iotSlaS: number): number => (source === 'iot' ? iotSlaS : 30 * 60);
-const KNOWN_SOURCES = ['iot', 'mes-augsburg', 'mes-ingolstadt', 'mes-regensburg'];
+const KNOWN_SOURCES = [IOT_SOURCE, ...catalogue.facilities.map((f) => mesSource(f.id))];
 
 export function registerStatus(program: Command): void {
   program
