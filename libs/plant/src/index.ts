@@ -5,6 +5,7 @@ export * from './mes/hydra/stand-in.js';
 export * from './mes/records.js';
 export * from './mes/regensburg/stand-in.js';
 export * from './mes/simatic-it/stand-in.js';
+export * from './parties.js';
 export * from './plant-model.js';
 export * from './random.js';
 export * from './sensor-publisher.js';

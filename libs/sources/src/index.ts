@@ -11,4 +11,5 @@ export * from './mes/hydra/connector.js';
 export * from './mes/regensburg/connector.js';
 export * from './mes/run-mes-ingestion.js';
 export * from './mes/simatic-it/connector.js';
-export * from './oracle/logminer/index.js';
+export * from './oracle/index.js';
+export * from './sap/index.js';

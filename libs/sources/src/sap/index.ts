@@ -1,0 +1,2 @@
+/** SAP over RFC: the client interface, the BAPI connector and its runner. */
+export {};
