@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { bronzeRows, mesSource } from './run-mes-ingestion.js';
 
-const lineage = { source: 'mes-augsburg', extractedAt: new Date('2026-11-23T08:00:00Z'), batchId: 'b1' };
+const window = { from: new Date('2026-11-23T07:40:00Z'), to: new Date('2026-11-23T08:00:00Z') };
+const lineage = {
+  source: 'mes-augsburg',
+  extractedAt: new Date('2026-11-23T08:00:00Z'),
+  batchId: 'b1',
+  window,
+};
 const at = new Date('2026-11-23T07:59:00Z');
 
 describe('bronzeRows', () => {
@@ -34,8 +40,11 @@ describe('bronzeRows', () => {
       { name: '_batch_id', type: 'VARCHAR' },
       { name: '_record_key', type: 'VARCHAR' },
       { name: '_modified_at', type: 'TIMESTAMP' },
+      { name: '_window_from', type: 'TIMESTAMP' },
+      { name: '_window_to', type: 'TIMESTAMP' },
     ]);
     expect(rows[0]).toMatchObject({ Mixed: '1', Empty: null, _record_key: 'a', _modified_at: at });
+    expect(rows[1]).toMatchObject({ _window_from: window.from, _window_to: window.to });
     expect(rows[1]).toMatchObject({ Mixed: 'n/a', Late: 'new', _source: 'mes-augsburg', _batch_id: 'b1' });
     expect(rows[0]).not.toHaveProperty('Late');
   });

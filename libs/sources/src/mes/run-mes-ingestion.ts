@@ -22,7 +22,7 @@ import {
   writeDeadLetters,
 } from '@aurora/lake';
 import { MES_ENTITIES } from '@aurora/plant';
-import type { MesConnector, MesEntity, MesRecord, MesValue } from './connector.js';
+import type { MesConnector, MesEntity, MesRecord, MesValue, MesWindow } from './connector.js';
 
 export interface MesIngestionDeps {
   lake: Lake;
@@ -83,6 +83,8 @@ const LINEAGE: readonly Column[] = [
   { name: '_batch_id', type: 'VARCHAR' },
   { name: '_record_key', type: 'VARCHAR' },
   { name: '_modified_at', type: 'TIMESTAMP' },
+  { name: '_window_from', type: 'TIMESTAMP' },
+  { name: '_window_to', type: 'TIMESTAMP' },
 ];
 const LINEAGE_NAMES = new Set(LINEAGE.map((c) => c.name));
 
@@ -193,7 +195,7 @@ async function ingestEntity(
   let file: string | undefined;
   if (fresh.length > 0) {
     const extractedAt = deps.clock.now();
-    const { schema, rows } = bronzeRows(fresh, { source, extractedAt, batchId });
+    const { schema, rows } = bronzeRows(fresh, { source, extractedAt, batchId, window: { from, to } });
     const encoded = await deps.codec.encode(schema, rows);
     const put = await putNew(
       deps.lake,
@@ -310,7 +312,7 @@ function recordHash(record: MesRecord): string {
  */
 export function bronzeRows(
   records: readonly MesRecord[],
-  lineage: { source: string; extractedAt: Date; batchId: string },
+  lineage: { source: string; extractedAt: Date; batchId: string; window?: MesWindow },
 ): { schema: Column[]; rows: Row[] } {
   const kinds = new Map<string, Set<string>>();
   const rename = (name: string) => (LINEAGE_NAMES.has(name) ? `vendor${name}` : name);
@@ -335,6 +337,9 @@ export function bronzeRows(
     row['_batch_id'] = lineage.batchId;
     row['_record_key'] = r.key;
     row['_modified_at'] = r.modifiedAt;
+    // The window asked for: silver and reconcile know which hours a facility's bronze covers completely.
+    row['_window_from'] = lineage.window?.from ?? null;
+    row['_window_to'] = lineage.window?.to ?? null;
     return row;
   });
   return { schema: [...schema, ...LINEAGE], rows };
