@@ -7,6 +7,7 @@ export * from './mes/regensburg/stand-in.js';
 export * from './mes/simatic-it/stand-in.js';
 export * from './parties.js';
 export * from './plant-model.js';
+export * from './procurement.js';
 export * from './random.js';
 export * from './sensor-publisher.js';
 export * from './shift-calendar.js';
