@@ -99,4 +99,40 @@ describe('loadConfig', () => {
       loadConfig({ AURORA_MES_HYDRA_URL: 'https://x.example', AURORA_MES_HYDRA_ACCESS_ID: '123' }),
     ).toThrow(/AURORA_MES_HYDRA_ACCESS_ID.*8-digit/);
   });
+
+  it('reaches SAP over RFC only with system number, client and user, and keeps the pool ordered', () => {
+    const local = loadConfig({});
+    expect(local.sap).toMatchObject({ pool: { low: 2, high: 4 }, goodsMovementLookbackDays: 3 });
+    expect(local.sap.connection).toBeUndefined();
+    const config = loadConfig({
+      AURORA_SAP_ASHOST: 'sap-prd.plant.example',
+      AURORA_SAP_SYSNR: '00',
+      AURORA_SAP_CLIENT: '100',
+      AURORA_SAP_USER: 'AURORA_RFC',
+      AURORA_SAP_POOL_HIGH: '8',
+    });
+    expect(config.sap.connection).toEqual({
+      ashost: 'sap-prd.plant.example',
+      sysnr: '00',
+      client: '100',
+      user: 'AURORA_RFC',
+      lang: 'EN',
+    });
+    expect(config.sap.pool).toEqual({ low: 2, high: 8 });
+    let error: unknown;
+    try {
+      loadConfig({ AURORA_SAP_ASHOST: 'sap-prd', AURORA_SAP_POOL_LOW: '5', AURORA_SAP_POOL_HIGH: '3' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
+      'AURORA_SAP_CLIENT',
+      'AURORA_SAP_POOL_HIGH',
+      'AURORA_SAP_SYSNR',
+      'AURORA_SAP_USER',
+    ]);
+    expect(() =>
+      loadConfig({ AURORA_SAP_DEST: 'PRD', AURORA_SAP_USER: 'X', AURORA_SAP_CLIENT: '1' }),
+    ).toThrow(/AURORA_SAP_CLIENT.*3-digit/);
+  });
 });

@@ -58,6 +58,26 @@ export const configSchema = z.object({
     .optional(),
   AURORA_MES_REGENSBURG_URL: httpUrl.optional(),
   AURORA_MES_REGENSBURG_USERNAME: z.string().optional(),
+  AURORA_SAP_ASHOST: z.string().optional(),
+  AURORA_SAP_SYSNR: z
+    .string()
+    .regex(/^\d{2}$/, 'expected the 2-digit system number, e.g. 00')
+    .optional(),
+  AURORA_SAP_CLIENT: z
+    .string()
+    .regex(/^\d{3}$/, 'expected the 3-digit client, e.g. 100')
+    .optional(),
+  AURORA_SAP_USER: z.string().optional(),
+  AURORA_SAP_LANG: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'expected a 2-letter language, e.g. EN')
+    .default('EN'),
+  AURORA_SAP_DEST: z.string().regex(/^\S+$/, 'expected a destination of sapnwrfc.ini, e.g. PRD').optional(),
+  AURORA_SAP_POOL_LOW: z.coerce.number().int().min(0).max(64).default(2),
+  AURORA_SAP_POOL_HIGH: z.coerce.number().int().min(1).max(64).default(4),
+  AURORA_SAP_TIMEOUT_S: positive.max(3600).default(120),
+  AURORA_SAP_GOODSMVT_LOOKBACK_DAYS: z.coerce.number().int().min(0).max(31).default(3),
+  AURORA_SAP_INITIAL_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(400).default(3),
   AURORA_KEY_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
   AURORA_SECRETS_TTL_S: z.coerce.number().int().min(0).max(86_400).default(300),
   AURORA_EVENTHUB_NAMESPACE: z
@@ -84,6 +104,7 @@ export interface AuroraConfig {
   iot: { rateHz: number; badRatio: number; slaS: number; edgeBatchMax: number; edgeFlushMs: number };
   retryDelaysMs: number[];
   mes: MesConfig;
+  sap: SapConfig;
   /** Where secrets come from: Key Vault when a vault URL is set, else the environment; cached for ttlMs. */
   secrets: { keyVaultUrl?: string; ttlMs: number };
   /** The telemetry Event Hub, for replay and load tests in Azure (namespace host unset = not configured). */
@@ -99,6 +120,27 @@ export interface MesConfig {
   simatic?: { url: string; grant: 'password' | 'client_credentials'; clientId: string; username?: string };
   hydra?: { url: string; accessId: string };
   regensburg?: { url: string; username: string };
+}
+
+/**
+ * SAP over RFC. Without `connection`, the local RFC stand-in answers (when simulating). The password is
+ * the secret `sap-rfc-password`, never a setting.
+ */
+export interface SapConfig {
+  connection?: {
+    ashost?: string;
+    sysnr?: string;
+    client?: string;
+    dest?: string;
+    user: string;
+    lang: string;
+  };
+  pool: { low: number; high: number };
+  timeoutS: number;
+  /** Goods movements are selected by posting date: how many days before the last run each run re-reads. */
+  goodsMovementLookbackDays: number;
+  /** Where the first run of each BAPI starts, in days back from now. */
+  initialLookbackDays: number;
 }
 
 /**
@@ -166,6 +208,24 @@ export function loadConfig(
       name: c.AURORA_EVENTHUB_NAME,
       consumerGroup: c.AURORA_EVENTHUB_CONSUMER_GROUP,
     },
+    sap: {
+      ...(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST
+        ? {
+            connection: {
+              ...(c.AURORA_SAP_ASHOST ? { ashost: c.AURORA_SAP_ASHOST } : {}),
+              ...(c.AURORA_SAP_SYSNR ? { sysnr: c.AURORA_SAP_SYSNR } : {}),
+              ...(c.AURORA_SAP_CLIENT ? { client: c.AURORA_SAP_CLIENT } : {}),
+              ...(c.AURORA_SAP_DEST ? { dest: c.AURORA_SAP_DEST } : {}),
+              user: c.AURORA_SAP_USER ?? '',
+              lang: c.AURORA_SAP_LANG.toUpperCase(),
+            },
+          }
+        : {}),
+      pool: { low: c.AURORA_SAP_POOL_LOW, high: c.AURORA_SAP_POOL_HIGH },
+      timeoutS: c.AURORA_SAP_TIMEOUT_S,
+      goodsMovementLookbackDays: c.AURORA_SAP_GOODSMVT_LOOKBACK_DAYS,
+      initialLookbackDays: c.AURORA_SAP_INITIAL_LOOKBACK_DAYS,
+    },
     mes: {
       overlapMs: c.AURORA_MES_OVERLAP_S * 1000,
       initialLookbackMs: c.AURORA_MES_INITIAL_LOOKBACK_H * 3_600_000,
@@ -212,5 +272,13 @@ function requiredTogether(c: RawConfig): { variable: string; problem: string }[]
   );
   need(c.AURORA_MES_HYDRA_URL, 'AURORA_MES_HYDRA_ACCESS_ID', 'AURORA_MES_HYDRA_URL');
   need(c.AURORA_MES_REGENSBURG_URL, 'AURORA_MES_REGENSBURG_USERNAME', 'AURORA_MES_REGENSBURG_URL');
+  need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_SYSNR', 'AURORA_SAP_ASHOST');
+  need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_CLIENT', 'AURORA_SAP_ASHOST');
+  need(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST, 'AURORA_SAP_USER', 'AURORA_SAP_ASHOST or AURORA_SAP_DEST');
+  if (c.AURORA_SAP_POOL_HIGH < c.AURORA_SAP_POOL_LOW)
+    out.push({
+      variable: 'AURORA_SAP_POOL_HIGH',
+      problem: `must be at least AURORA_SAP_POOL_LOW (${c.AURORA_SAP_POOL_LOW})`,
+    });
   return out;
 }
