@@ -20,4 +20,5 @@ export type {
 } from './protocol.js';
 export type { ReadRowsOptions } from './read.js';
 export { readSnapshotRows } from './read.js';
+export { mapBounded, quoteIdent, quoteLiteral } from './sql.js';
 export * from './table.js';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import {
   type DeltaAddAction,
   type DeltaCommitInfo,
   type DeltaRemoveAction,
+  type DeltaStructType,
   duckTypeOf,
   encodeAddPath,
   escapePartitionValue,
@@ -53,7 +54,8 @@ export interface DeltaTableOptions {
 }
 
 export interface CreateDeltaTableOptions {
-  schema: ParquetSchema;
+  /** The columns, as Aurora's writer types them, or a Delta schema as an engine wrote it (DuckDB's COPY). */
+  schema: ParquetSchema | DeltaStructType;
   partitionColumns?: readonly string[];
   name?: string;
   description?: string;
@@ -118,7 +120,8 @@ export class DeltaTable {
     options: DeltaTableOptions = {},
   ): Promise<DeltaTable> {
     const table = new DeltaTable(deps, location, options);
-    const names = spec.schema.map((c) => c.name);
+    const deltaSchema = 'fields' in spec.schema ? spec.schema : toDeltaSchema(spec.schema);
+    const names = deltaSchema.fields.map((c) => c.name);
     if (new Set(names).size !== names.length) throw new UsageError(`duplicate column names in ${names}`);
     const partitionColumns = [...(spec.partitionColumns ?? [])];
     const unknown = partitionColumns.filter((p) => !names.includes(p));
@@ -145,7 +148,7 @@ export class DeltaTable {
           ...(spec.name === undefined ? {} : { name: spec.name }),
           ...(spec.description === undefined ? {} : { description: spec.description }),
           format: { provider: 'parquet', options: {} },
-          schemaString: JSON.stringify(toDeltaSchema(spec.schema)),
+          schemaString: JSON.stringify(deltaSchema),
           partitionColumns,
           configuration: spec.configuration ?? {},
           createdTime: now,
@@ -283,6 +286,54 @@ export class DeltaTable {
         ],
         operation: 'WRITE',
         operationParameters: { mode: 'Overwrite', partitionBy: JSON.stringify(snapshot.partitionColumns) },
+      };
+    }, options);
+  }
+
+  /**
+   * Replaces the table's content with Parquet files an engine already wrote (DuckDB's COPY, unpartitioned
+   * tables): one commit that removes every active file and adds these. `schema` becomes the table's schema
+   * when it differs (a model that gained a column). Files are tagged with their SHA-256, and when the
+   * table already holds exactly these files' contents under the same schema nothing is committed, so a
+   * pipeline re-run over unchanged input leaves the history alone.
+   */
+  async replaceWithFiles(
+    files: readonly Buffer[],
+    schema: DeltaStructType,
+    options: { maxAttempts?: number } = {},
+  ): Promise<DeltaCommitResult> {
+    const hashes = files.map((bytes) => createHash('sha256').update(bytes).digest('hex'));
+    const schemaString = JSON.stringify(schema);
+    const unchanged = (snapshot: DeltaSnapshot) =>
+      snapshot.partitionColumns.length === 0 &&
+      JSON.stringify(snapshot.schema) === schemaString &&
+      JSON.stringify(snapshot.files.map((f) => f.add.tags?.['sha256'] ?? '').sort()) ===
+        JSON.stringify([...hashes].sort());
+    const first = await this.snapshot();
+    if (first.partitionColumns.length > 0) {
+      throw new UsageError(`replaceWithFiles writes unpartitioned tables; ${this.location} is partitioned`);
+    }
+    if (unchanged(first)) {
+      return { version: first.version, committed: false, attempts: 1, addedFiles: 0, removedFiles: 0 };
+    }
+    const withSchema = { ...first, schema };
+    const adds: DeltaAddAction[] = [];
+    for (const [i, bytes] of files.entries()) {
+      const add = await this.uploadDataFile(withSchema, {}, bytes, i);
+      adds.push({ ...add, tags: { sha256: hashes[i]! } });
+    }
+    return this.commit(async (snapshot) => {
+      if (unchanged(snapshot)) return undefined;
+      const deletionTimestamp = this.clock.now().getTime();
+      const schemaChanged = JSON.stringify(snapshot.schema) !== schemaString;
+      return {
+        actions: [
+          ...(schemaChanged ? [{ metaData: { ...snapshot.metadata, schemaString } }] : []),
+          ...snapshot.files.map((f) => ({ remove: removeOf(f, deletionTimestamp) })),
+          ...adds.map((add) => ({ add })),
+        ],
+        operation: 'WRITE',
+        operationParameters: { mode: 'Overwrite', partitionBy: '[]' },
       };
     }, options);
   }

@@ -1,0 +1,5 @@
+export * from './expectations.js';
+export * from './lake-cache.js';
+export * from './model.js';
+export * from './project.js';
+export * from './run.js';
