@@ -1,4 +1,5 @@
 export * from './catalogue.js';
+export * from './erp/index.js';
 export * from './materials.js';
 export * from './mes/faults.js';
 export * from './mes/hydra/stand-in.js';

@@ -1,0 +1,2 @@
+export * from './ebs-tables.js';
+export * from './erp-model.js';
