@@ -173,11 +173,79 @@ describe('PlantModel', () => {
         seen.updatedAt.getTime() % (15 * 60_000) === 0 ||
           [order.releasedAtMs, order.actualStartMs, order.actualEndMs].includes(seen.updatedAt.getTime()),
       ).toBe(true);
+      // The postings so far add up to the cumulative counts of the version, the last one being its own booking.
+      const postings = seen.postings;
+      const sum = (f: (p: (typeof postings)[number]) => number) => postings.reduce((n, p) => n + f(p), 0);
+      expect([sum((p) => p.totalCount), sum((p) => p.goodCount), sum((p) => p.scrapCount)]).toEqual([
+        seen.totalCount,
+        seen.goodCount,
+        seen.scrapCount,
+      ]);
+      for (const p of seen.postings) expect(p.goodCount + p.scrapCount).toBe(p.totalCount);
+      if (seen.postings.length > 0) expect(seen.postings.at(-1)!.postedAt).toEqual(seen.updatedAt);
+      else expect(seen.updatedAt.getTime()).toBeLessThanOrEqual(order.actualStartMs);
       last = seen.totalCount;
       if (statuses.at(-1) !== seen.status) statuses.push(seen.status);
     }
     expect(statuses).toEqual(['released', 'in_progress', 'completed']);
     expect(last).toBe(partsAt(order, order.actualEndMs));
+  });
+
+  it('posts quantities so that each UTC hour (start, end] holds exactly the parts the truth puts in it', () => {
+    // The final version of every order started by the day's end (all completed and visible a day later).
+    const asOf = new Date(monday.endAt.getTime() + 86_400_000);
+    const since = new Date(monday.startAt.getTime() - 86_400_000);
+    const machines = ['aug-m01', 'aug-m04', 'ing-m02', 'rgb-m03'];
+    let postingsAtHourEnd = 0;
+    let hoursWithParts = 0;
+    let halfOpenMismatches = 0;
+    for (const machineId of machines) {
+      const facilityId = model.catalogue.machine(machineId)!.facilityId;
+      const orders = model
+        .snapshot(facilityId, asOf, since)
+        .orders.filter(
+          (o) => o.machineId === machineId && o.actualStartAt !== undefined && o.actualStartAt < monday.endAt,
+        );
+      expect(orders.length).toBeGreaterThan(3);
+      for (const o of orders) {
+        expect(o.status).toBe('completed');
+        const times = o.postings.map((p) => p.postedAt.getTime());
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        expect(new Set(times).size).toBe(times.length);
+        expect(times.at(-1)).toBe(o.actualEndAt!.getTime());
+        expect(times.every((t) => t > o.actualStartAt!.getTime())).toBe(true);
+        expect(o.postings.reduce((n, p) => n + p.totalCount, 0)).toBe(o.totalCount);
+        expect(o.postings.reduce((n, p) => n + p.goodCount, 0)).toBe(o.goodCount);
+        expect(o.postings.reduce((n, p) => n + p.scrapCount, 0)).toBe(o.scrapCount);
+      }
+      const postings = orders.flatMap((o) => o.postings);
+      for (const h of model.machineHours(machineId, monday.startAt, monday.endAt)) {
+        const start = h.hourStart.getTime();
+        const end = start + 3_600_000;
+        const inHour = (rule: (t: number) => boolean) => {
+          const own = postings.filter((p) => rule(p.postedAt.getTime()));
+          return {
+            total: own.reduce((n, p) => n + p.totalCount, 0),
+            good: own.reduce((n, p) => n + p.goodCount, 0),
+            scrap: own.reduce((n, p) => n + p.scrapCount, 0),
+          };
+        };
+        const attributed = inHour((t) => t > start && t <= end);
+        expect(attributed, `${machineId} ${h.hourStart.toISOString()}`).toEqual({
+          total: h.totalCount,
+          good: h.goodCount,
+          scrap: h.scrapCount,
+        });
+        const halfOpen = inHour((t) => t >= start && t < end);
+        if (halfOpen.total !== h.totalCount) halfOpenMismatches++;
+        if (h.totalCount > 0) hoursWithParts++;
+        postingsAtHourEnd += postings.filter((p) => p.postedAt.getTime() === end).length;
+      }
+    }
+    // The rule is tested where it matters: postings sit on hour ends, and [start, end) would be wrong.
+    expect(hoursWithParts).toBeGreaterThan(40);
+    expect(postingsAtHourEnd).toBeGreaterThan(40);
+    expect(halfOpenMismatches).toBeGreaterThan(20);
   });
 
   it('drives vibration and energy by machine state: a machine without a shift barely vibrates', () => {

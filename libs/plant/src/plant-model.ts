@@ -7,6 +7,7 @@ import {
   type MesDataSource,
   type MesSnapshot,
   type OrderRecord,
+  type QuantityPosting,
   type StateRecord,
 } from './mes/records.js';
 import { hashString, normal, unit } from './random.js';
@@ -126,7 +127,10 @@ export function oeeOf(x: {
   goodCount: number;
 }): OeeFigures {
   const availability = ratio(x.runTimeS, x.plannedTimeS);
-  const performance = ratio(x.idealOutputS, x.runTimeS);
+  // Capped at 1: a part counts wholly in the hour it is finished, so an hour can hold up to one cycle
+  // more ideal output than its run time (docs/oee.md, "Counts").
+  const uncapped = ratio(x.idealOutputS, x.runTimeS);
+  const performance = uncapped === null ? null : Math.min(1, uncapped);
   const quality = ratio(x.goodCount, x.totalCount);
   const oee =
     availability === null ? null : availability * (performance ?? 0) * (quality ?? (performance ? 0 : 1));
@@ -431,6 +435,23 @@ export class PlantModel implements MesDataSource {
     const completed = at >= order.actualEndMs;
     const parts = started ? partsAt(order, at) : 0;
     const scrap = scrapAmong(order, parts);
+    // Every version after the start is a posting: the bookings and the end, each the delta since the last.
+    const postings: QuantityPosting[] = [];
+    let postedParts = 0;
+    let postedScrap = 0;
+    for (const v of versions) {
+      if (v <= order.actualStartMs || v > at) continue;
+      const partsThen = partsAt(order, v);
+      const scrapThen = scrapAmong(order, partsThen);
+      postings.push({
+        postedAt: new Date(v),
+        totalCount: partsThen - postedParts,
+        goodCount: partsThen - scrapThen - (postedParts - postedScrap),
+        scrapCount: scrapThen - postedScrap,
+      });
+      postedParts = partsThen;
+      postedScrap = scrapThen;
+    }
     return {
       orderId: order.orderId,
       facilityId: order.facilityId,
@@ -446,6 +467,7 @@ export class PlantModel implements MesDataSource {
       totalCount: parts,
       goodCount: parts - scrap,
       scrapCount: scrap,
+      postings,
       updatedAt: new Date(at),
     };
   }

@@ -58,8 +58,27 @@ export interface OrderRecord {
   totalCount: number;
   goodCount: number;
   scrapCount: number;
+  /**
+   * Every quantity posting booked up to this version, oldest first; their deltas sum to the counts above.
+   * Bronze keeps only an order's latest version, so these are what lets silver place parts in the hour
+   * they were made (docs/oee.md, "Counts").
+   */
+  postings: QuantityPosting[];
   /** When this version was written in the MES. */
   updatedAt: Date;
+}
+
+/**
+ * One quantity posting of an order (HYDRA "Mengenbuchung", Opcenter produced-material posting): the parts
+ * completed in (previous posting, `postedAt`], the first posting counting from the order's actual start.
+ * The MES posts at every UTC quarter hour while the order runs and at its actual end, zero parts included.
+ */
+export interface QuantityPosting {
+  postedAt: Date;
+  /** Parts completed in the interval, good and scrap. */
+  totalCount: number;
+  goodCount: number;
+  scrapCount: number;
 }
 
 /** One interval of one machine in one state. Open (no `endAt`) while it lasts. */

@@ -30,6 +30,10 @@ const order: OrderRecord = {
   totalCount: 130,
   goodCount: 128,
   scrapCount: 2,
+  postings: [
+    { postedAt: new Date('2026-11-23T05:15:00Z'), totalCount: 61, goodCount: 60, scrapCount: 1 },
+    { postedAt: new Date('2026-11-23T05:30:00Z'), totalCount: 69, goodCount: 68, scrapCount: 1 },
+  ],
   updatedAt: new Date('2026-11-23T05:30:00Z'),
 };
 
@@ -128,8 +132,28 @@ describe('startHydraStandIn', () => {
         '<Workplace>ING-M07</Workplace><ArticleNo>AUR-10023</ArticleNo><QtyPlanned>500</QtyPlanned><QtyGood>128</QtyGood>' +
         '<QtyScrap>2</QtyScrap><Status>AK</Status><TargetCycleTime unit="s">6.5</TargetCycleTime>' +
         '<PlannedStart>2026-11-23T06:00:00+01:00</PlannedStart><PlannedEnd>2026-11-23T07:00:00+01:00</PlannedEnd>' +
-        '<ActualStart>2026-11-23T06:03:20+01:00</ActualStart><ActualEnd/><ModifiedAt>2026-11-23T06:30:00+01:00</ModifiedAt>' +
-        '</Record></Records><NextCursor/></MipResponse>',
+        '<ActualStart>2026-11-23T06:03:20+01:00</ActualStart><ActualEnd/>' +
+        '<Postings><Posting><PostedAt>2026-11-23T06:15:00+01:00</PostedAt><QtyGood>60</QtyGood><QtyScrap>1</QtyScrap></Posting>' +
+        '<Posting><PostedAt>2026-11-23T06:30:00+01:00</PostedAt><QtyGood>68</QtyGood><QtyScrap>1</QtyScrap></Posting></Postings>' +
+        '<ModifiedAt>2026-11-23T06:30:00+01:00</ModifiedAt></Record></Records><NextCursor/></MipResponse>',
+    );
+  });
+
+  it('renders an order without postings yet (released, or just started) as an empty <Postings/>', async () => {
+    const released: OrderRecord = {
+      ...order,
+      status: 'released',
+      totalCount: 0,
+      goodCount: 0,
+      scrapCount: 0,
+      postings: [],
+      updatedAt: new Date('2026-11-23T03:00:00Z'),
+    };
+    delete released.actualStartAt;
+    const s = await standIn(source({ orders: [released] }).source);
+    const r = await get(s, '/mip/api/v1/services/BOOrder?modifiedFrom=2026-11-23T00:00:00Z');
+    expect(r.body).toContain(
+      '<ActualStart/><ActualEnd/><Postings/><ModifiedAt>2026-11-23T04:00:00+01:00</ModifiedAt>',
     );
   });
 

@@ -145,7 +145,11 @@ function decimal(value: number, maxDecimals: number): string {
 
 const time = (at: Date | undefined): string => (at ? hydraTime(at) : '');
 
-type XmlRecord = Record<string, string | { '@unit'?: string; '@type'?: string; '#text': string }>;
+type XmlPosting = { PostedAt: string; QtyGood: string; QtyScrap: string };
+type XmlRecord = Record<
+  string,
+  string | { '@unit'?: string; '@type'?: string; '#text': string } | { Posting: XmlPosting[] }
+>;
 
 function orderXml(o: OrderRecord): XmlRecord {
   return {
@@ -162,6 +166,17 @@ function orderXml(o: OrderRecord): XmlRecord {
     PlannedEnd: time(o.plannedEndAt),
     ActualStart: time(o.actualStartAt),
     ActualEnd: time(o.actualEndAt),
+    // The quantity postings (Mengenbuchungen) so far; HYDRA books good and scrap, no total. None: <Postings/>.
+    Postings:
+      o.postings.length === 0
+        ? ''
+        : {
+            Posting: o.postings.map((p) => ({
+              PostedAt: hydraTime(p.postedAt),
+              QtyGood: String(p.goodCount),
+              QtyScrap: String(p.scrapCount),
+            })),
+          },
     ModifiedAt: time(o.updatedAt),
   };
 }

@@ -28,12 +28,17 @@ const SNAPSHOT: MesSnapshot = {
       plannedStartAt: new Date('2026-11-23T05:00:00Z'),
       plannedEndAt: new Date('2026-11-23T11:00:00Z'),
       actualStartAt: new Date('2026-11-23T05:10:00Z'),
-      actualEndAt: new Date('2026-11-23T11:20:00Z'),
+      actualEndAt: new Date('2026-11-23T05:40:00Z'),
       status: 'completed',
-      totalCount: 402,
-      goodCount: 399,
-      scrapCount: 3,
-      updatedAt: new Date('2026-11-23T11:20:00Z'),
+      totalCount: 39,
+      goodCount: 38,
+      scrapCount: 1,
+      postings: [
+        { postedAt: new Date('2026-11-23T05:15:00Z'), totalCount: 6, goodCount: 6, scrapCount: 0 },
+        { postedAt: new Date('2026-11-23T05:30:00Z'), totalCount: 20, goodCount: 19, scrapCount: 1 },
+        { postedAt: new Date('2026-11-23T05:40:00Z'), totalCount: 13, goodCount: 13, scrapCount: 0 },
+      ],
+      updatedAt: new Date('2026-11-23T05:40:00Z'),
     },
     {
       orderId: 'rgb-m01-20261119-e01',
@@ -48,6 +53,7 @@ const SNAPSHOT: MesSnapshot = {
       totalCount: 0,
       goodCount: 0,
       scrapCount: 0,
+      postings: [],
       updatedAt: new Date('2026-11-19T03:00:00Z'),
     },
   ],
@@ -130,9 +136,11 @@ describe('startRegensburgStandIn', () => {
     const number = regensburgOrderNumber('rgb-m01-20261123-e01');
     expect(orders).toBe(
       `[{"auftragsnummer":"${number}","maschine":"rgb-m01","artikel":"AUR-10033","menge_soll":400,` +
-        '"menge_gut":399,"menge_ausschuss":3,"status":"FERTIG","taktzeit_soll_ms":45000,' +
+        '"menge_gut":38,"menge_ausschuss":1,"status":"FERTIG","taktzeit_soll_ms":45000,' +
         '"start_geplant":1795410000000,"ende_geplant":1795431600000,"start_ist":1795410600000,' +
-        '"ende_ist":1795432800000,"geaendert_am":1795432800000}]',
+        '"ende_ist":1795412400000,"buchungen":[{"zeitpunkt":1795410900000,"menge_gut":6,"menge_ausschuss":0},' +
+        '{"zeitpunkt":1795411800000,"menge_gut":19,"menge_ausschuss":1},' +
+        '{"zeitpunkt":1795412400000,"menge_gut":13,"menge_ausschuss":0}],"geaendert_am":1795412400000}]',
     );
     expect(states).toEqual([
       {
@@ -170,7 +178,7 @@ describe('startRegensburgStandIn', () => {
 
   it('keeps records online for retentionH after their last change', async () => {
     const week = await start(24 * 7);
-    const short = await start(1);
+    const short = await start(12);
 
     const weekOrders = (await (await get(week, '/api/productionOrders')).json()) as unknown[];
     const shortOrders = (await (await get(short, '/api/productionOrders')).json()) as unknown[];

@@ -153,6 +153,11 @@ function renderOrder(o: OrderRecord): Row {
     ende_geplant: epochMs(o.plannedEndAt),
     start_ist: epochMs(o.actualStartAt),
     ende_ist: epochMs(o.actualEndAt),
+    buchungen: o.postings.map((p) => ({
+      zeitpunkt: p.postedAt.getTime(),
+      menge_gut: p.goodCount,
+      menge_ausschuss: p.scrapCount,
+    })),
     geaendert_am: epochMs(o.updatedAt),
   };
 }

@@ -23,8 +23,16 @@ const order = (id: string, updatedAt: string, extra: Partial<OrderRecord> = {}):
   totalCount: 0,
   goodCount: 0,
   scrapCount: 0,
+  postings: [],
   updatedAt: at(updatedAt),
   ...extra,
+});
+
+const posting = (hhmmss: string, good: number, scrap: number) => ({
+  postedAt: at(hhmmss),
+  totalCount: good + scrap,
+  goodCount: good,
+  scrapCount: scrap,
 });
 
 export const FIXTURE_ORDERS: OrderRecord[] = [
@@ -35,6 +43,16 @@ export const FIXTURE_ORDERS: OrderRecord[] = [
     totalCount: 120,
     goodCount: 117,
     scrapCount: 3,
+    postings: [
+      posting('06:15:00.000', 15, 0),
+      posting('06:30:00.000', 14, 1),
+      posting('06:45:00.000', 15, 0),
+      posting('07:00:00.000', 15, 0),
+      posting('07:15:00.000', 14, 1),
+      posting('07:30:00.000', 15, 0),
+      posting('07:45:00.000', 14, 1),
+      posting('08:00:00.000', 15, 0),
+    ],
   }),
   order('aug-m07-20261123-e03', '08:05:30.250', {
     machineId: 'aug-m08',
@@ -46,6 +64,17 @@ export const FIXTURE_ORDERS: OrderRecord[] = [
     totalCount: 500,
     goodCount: 496,
     scrapCount: 4,
+    postings: [
+      posting('06:15:00.000', 59, 1),
+      posting('06:30:00.000', 60, 0),
+      posting('06:45:00.000', 60, 0),
+      posting('07:00:00.000', 59, 1),
+      posting('07:15:00.000', 60, 0),
+      posting('07:30:00.000', 59, 1),
+      posting('07:45:00.000', 60, 0),
+      posting('08:00:00.000', 60, 0),
+      posting('08:05:30.250', 19, 1),
+    ],
   }),
   order('aug-m09-20261123-e01', '08:14:59.999', { machineId: 'aug-m09' }),
   order('aug-m10-20261123-e01', '08:15:00.000', { machineId: 'aug-m10' }),

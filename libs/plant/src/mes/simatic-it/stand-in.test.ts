@@ -134,6 +134,7 @@ describe('startSimaticStandIn', () => {
       ProducedQuantity: 500,
       GoodQuantity: 496,
       ScrapQuantity: 4,
+      QuantityPostings: expect.any(Array),
       FinalMaterial: { NId: 'AUR-10012', Revision: 'A' },
       PlannedStartTime: '2026-11-23T06:00:00.000Z',
       PlannedEndTime: '2026-11-23T07:00:00.000Z',
@@ -144,6 +145,23 @@ describe('startSimaticStandIn', () => {
       Plant: 'AUG',
       LastUpdatedOn: '2026-11-23T08:05:30.250Z',
     });
+    // The quantity postings: one per quarter-hour booking and the last at the actual end, deltas in pieces.
+    const postings = body.value[1]!['QuantityPostings'] as Record<string, unknown>[];
+    expect(postings).toHaveLength(9);
+    expect(postings[0]).toEqual({
+      PostedOn: '2026-11-23T06:15:00.000Z',
+      ProducedQuantity: 60,
+      GoodQuantity: 59,
+      ScrapQuantity: 1,
+    });
+    expect(postings.at(-1)).toEqual({
+      PostedOn: '2026-11-23T08:05:30.250Z',
+      ProducedQuantity: 20,
+      GoodQuantity: 19,
+      ScrapQuantity: 1,
+    });
+    const sum = (field: string) => postings.reduce((n, p) => n + (p[field] as number), 0);
+    expect([sum('ProducedQuantity'), sum('GoodQuantity'), sum('ScrapQuantity')]).toEqual([500, 496, 4]);
     expect(body.value[0]).toMatchObject({ Status: { StatusNId: 'Active' }, ActualEndTime: null });
     expect(data.calls.at(-1)?.since.toISOString()).toBe('2026-11-23T08:00:00.000Z');
     expect(data.calls.at(-1)?.asOf.toISOString()).toBe('2026-11-23T09:00:00.000Z');

@@ -325,6 +325,12 @@ function renderWorkOrder(o: OrderRecord): ODataRecord {
     ProducedQuantity: o.totalCount,
     GoodQuantity: o.goodCount,
     ScrapQuantity: o.scrapCount,
+    QuantityPostings: o.postings.map((p) => ({
+      PostedOn: p.postedAt.toISOString(),
+      ProducedQuantity: p.totalCount,
+      GoodQuantity: p.goodCount,
+      ScrapQuantity: p.scrapCount,
+    })),
     FinalMaterial: { NId: o.materialId, Revision: 'A' },
     PlannedStartTime: time(o.plannedStartAt),
     PlannedEndTime: time(o.plannedEndAt),

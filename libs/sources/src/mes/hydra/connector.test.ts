@@ -8,6 +8,7 @@ import {
 import { type MeasurementRecord, type MesStandIn, startHydraStandIn } from '@aurora/plant';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MesEntity, MesPage, MesWindow } from '../connector.js';
+import { bronzeRows } from '../run-mes-ingestion.js';
 import { createHydraConnector, type HydraConnectorOptions, parseHydraTime } from './connector.js';
 import { fixtureMeasurements, fixtureSource } from './hydra.fixture.js';
 
@@ -90,6 +91,12 @@ describe('createHydraConnector', () => {
         PlannedEnd: '2026-11-23T07:00:00+01:00',
         ActualStart: '2026-11-23T06:03:20+01:00',
         ActualEnd: '2026-11-23T07:10:00+01:00',
+        Postings:
+          '[{"PostedAt":"2026-11-23T06:15:00+01:00","QtyGood":"105","QtyScrap":"3"},' +
+          '{"PostedAt":"2026-11-23T06:30:00+01:00","QtyGood":"136","QtyScrap":"2"},' +
+          '{"PostedAt":"2026-11-23T06:45:00+01:00","QtyGood":"135","QtyScrap":"4"},' +
+          '{"PostedAt":"2026-11-23T07:00:00+01:00","QtyGood":"80","QtyScrap":"2"},' +
+          '{"PostedAt":"2026-11-23T07:10:00+01:00","QtyGood":"32","QtyScrap":"1"}]',
         ModifiedAt: '2026-11-23T07:10:00+01:00',
       },
     });
@@ -100,6 +107,28 @@ describe('createHydraConnector', () => {
     });
     expect(records[1]?.modifiedAt).toEqual(new Date('2026-11-23T07:30:00.250Z'));
     expect(records[2]?.fields).toMatchObject({ Status: 'RL', ActualStart: '', ActualEnd: '', QtyGood: '0' });
+  });
+
+  it('lands the quantity postings as one bronze column of JSON array text: none, one or many', async () => {
+    const records = await recordsOf(await standIn(), 'production_orders', november);
+    const { schema, rows } = bronzeRows(records, {
+      source: 'mes-ingolstadt',
+      extractedAt: new Date('2026-11-24T00:00:00Z'),
+      batchId: 'b1',
+    });
+    expect(schema.filter((c) => c.name.startsWith('Posting'))).toEqual([
+      { name: 'Postings', type: 'VARCHAR' },
+    ]);
+    const postings = rows.map((r) => JSON.parse(r['Postings'] as string) as Record<string, string>[]);
+    expect(postings.map((p) => p.length)).toEqual([5, 1, 0]);
+    expect(rows[1]!['Postings']).toBe(
+      '[{"PostedAt":"2026-11-23T08:30:00.250+01:00","QtyGood":"6","QtyScrap":"1"}]',
+    );
+    // Good and scrap of the postings add up to the order's booked quantities.
+    rows.forEach((row, i) => {
+      const sum = (f: string) => postings[i]!.reduce((n, p) => n + Number(p[f]), 0);
+      expect([sum('QtyGood'), sum('QtyScrap')]).toEqual([Number(row['QtyGood']), Number(row['QtyScrap'])]);
+    });
   });
 
   it('lands machine states with MPDV status codes and German texts, results in micrometres', async () => {

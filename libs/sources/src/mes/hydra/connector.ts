@@ -10,6 +10,7 @@ import type {
 import {
   HYDRA_BODY_DETAIL_LIMIT,
   type HydraBodyContext,
+  type HydraListElements,
   readHydraMipError,
   readHydraMipPage,
 } from './mip-xml.js';
@@ -27,6 +28,12 @@ export interface HydraConnectorOptions extends MesConnectorDeps {
 
 /** The Key Vault secret holding the MIP API key. */
 export const HYDRA_CONNECTOR_API_KEY_SECRET = 'mes-hydra-api-key';
+
+/**
+ * Lists inside records that land as a JSON array whatever their length: an order's quantity postings
+ * (`<Postings><Posting>..</Posting></Postings>` -> `[{"PostedAt":..,"QtyGood":..,"QtyScrap":..}]`, `[]` for none).
+ */
+export const HYDRA_LIST_ELEMENTS: HydraListElements = { Postings: 'Posting' };
 
 const SERVICES: Record<MesEntity, string> = {
   production_orders: 'BOOrder',
@@ -187,7 +194,7 @@ export function createHydraConnector(deps: HydraConnectorOptions): MesConnector 
         const { status, body, request } = await get(url, options.signal);
         lastRequest = request;
         const context: HydraBodyContext = { status, request };
-        const page = readHydraMipPage(body, service, context);
+        const page = readHydraMipPage(body, service, context, HYDRA_LIST_ELEMENTS);
         const mesPage: MesPage = {
           records: page.records.map((fields) => toRecord(entity, fields, body, context)),
           request,

@@ -7,6 +7,12 @@ import type { MeasurementRecord, MesDataSource, MesSnapshot, OrderRecord, StateR
  */
 
 const at = (iso: string) => new Date(iso);
+const posting = (iso: string, goodCount: number, scrapCount: number) => ({
+  postedAt: at(iso),
+  totalCount: goodCount + scrapCount,
+  goodCount,
+  scrapCount,
+});
 
 export const fixtureOrders: OrderRecord[] = [
   {
@@ -24,6 +30,13 @@ export const fixtureOrders: OrderRecord[] = [
     totalCount: 500,
     goodCount: 488,
     scrapCount: 12,
+    postings: [
+      posting('2026-11-23T05:15:00Z', 105, 3),
+      posting('2026-11-23T05:30:00Z', 136, 2),
+      posting('2026-11-23T05:45:00Z', 135, 4),
+      posting('2026-11-23T06:00:00Z', 80, 2),
+      posting('2026-11-23T06:10:00Z', 32, 1),
+    ],
     updatedAt: at('2026-11-23T06:10:00Z'),
   },
   {
@@ -35,11 +48,13 @@ export const fixtureOrders: OrderRecord[] = [
     idealCycleTimeS: 90,
     plannedStartAt: at('2026-11-23T06:15:00Z'),
     plannedEndAt: at('2026-11-23T09:15:00Z'),
-    actualStartAt: at('2026-11-23T06:20:00Z'),
+    actualStartAt: at('2026-11-23T07:20:00Z'),
     status: 'in_progress',
-    totalCount: 40,
-    goodCount: 39,
+    totalCount: 7,
+    goodCount: 6,
     scrapCount: 1,
+    // A single posting so far, booked a quarter second late.
+    postings: [posting('2026-11-23T07:30:00.250Z', 6, 1)],
     updatedAt: at('2026-11-23T07:30:00.250Z'),
   },
   {
@@ -55,6 +70,7 @@ export const fixtureOrders: OrderRecord[] = [
     totalCount: 0,
     goodCount: 0,
     scrapCount: 0,
+    postings: [],
     updatedAt: at('2026-11-23T08:00:00Z'),
   },
 ];

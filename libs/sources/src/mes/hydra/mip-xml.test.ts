@@ -94,6 +94,56 @@ describe('readHydraMipPage', () => {
     expect(JSON.parse(fields!['Tool']!)).toEqual({ Id: 'T1', Life: { '@unit': '%', '#text': '80' } });
   });
 
+  it('lands a declared list as a JSON array whatever its length: none, one or many items', () => {
+    const lists = { Postings: 'Posting' };
+    const posting = (at: string, good: number) =>
+      `<Posting><PostedAt>${at}</PostedAt><QtyGood>${good}</QtyGood><QtyScrap>0</QtyScrap></Posting>`;
+    const body = page(
+      `<Record><OrderNo>1</OrderNo><Postings/></Record>` +
+        `<Record><OrderNo>2</OrderNo><Postings>${posting('2026-11-23T06:15:00+01:00', 7)}</Postings></Record>` +
+        `<Record><OrderNo>3</OrderNo><Postings>\n  ${posting('2026-11-23T06:15:00+01:00', 7)}\n  ${posting('2026-11-23T06:22:30.5+01:00', 3)}\n</Postings></Record>`,
+    );
+    const records = readHydraMipPage(body, 'BOOrder', context, lists).records;
+    expect(records.map((r) => r['Postings'])).toEqual([
+      '[]',
+      '[{"PostedAt":"2026-11-23T06:15:00+01:00","QtyGood":"7","QtyScrap":"0"}]',
+      '[{"PostedAt":"2026-11-23T06:15:00+01:00","QtyGood":"7","QtyScrap":"0"},' +
+        '{"PostedAt":"2026-11-23T06:22:30.5+01:00","QtyGood":"3","QtyScrap":"0"}]',
+    ]);
+    // Undeclared, the same XML has three shapes: an empty string, an object, an object holding an array.
+    const plain = readHydraMipPage(body, 'BOOrder', context).records.map((r) => r['Postings']);
+    expect(plain[0]).toBe('');
+    expect(JSON.parse(plain[1]!)).toEqual({
+      Posting: { PostedAt: '2026-11-23T06:15:00+01:00', QtyGood: '7', QtyScrap: '0' },
+    });
+    expect(Array.isArray(JSON.parse(plain[2]!).Posting)).toBe(true);
+  });
+
+  it('refuses a declared list holding anything but its items, and a list given twice', () => {
+    const lists = { Postings: 'Posting' };
+    const refused = (record: string) => {
+      try {
+        readHydraMipPage(page(record), 'BOOrder', context, lists);
+      } catch (error) {
+        if (error instanceof SourceDataError) return error.message;
+        throw error;
+      }
+      throw new Error('expected the body to be refused');
+    };
+    expect(refused('<Record><Postings><Booking/></Postings></Record>')).toBe(
+      'HYDRA MIP BOOrder response: <Postings> holds <Booking>, expected <Posting>',
+    );
+    expect(refused('<Record><Postings>7</Postings></Record>')).toBe(
+      'HYDRA MIP BOOrder response: <Postings> holds text outside <Posting> elements',
+    );
+    expect(refused('<Record><Postings unit="pcs"/></Record>')).toBe(
+      'HYDRA MIP BOOrder response: <Postings> has attributes',
+    );
+    expect(refused('<Record><Postings/><Postings/></Record>')).toBe(
+      'HYDRA MIP BOOrder response: <Postings> occurs 2 times in a record, expected once',
+    );
+  });
+
   it('refuses prototype names and keeps other Object.prototype names unchanged', () => {
     for (const name of ['__proto__', 'constructor', 'prototype']) {
       expect(refusal(page(`<Record><${name}>x</${name}></Record>`)).message).toContain(

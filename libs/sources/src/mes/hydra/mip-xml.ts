@@ -15,6 +15,13 @@ export interface HydraBodyContext {
   request: string;
 }
 
+/**
+ * List elements by container name, e.g. `{ Postings: 'Posting' }`: the container lands as the JSON text of an
+ * array of its items whatever their number (`[]`, `[{..}]`, `[{..},{..}]`), so a list has one shape in bronze.
+ * Without this, one item would land as an object and none as an empty string.
+ */
+export type HydraListElements = Readonly<Record<string, string>>;
+
 export interface HydraMipPage {
   /** One entry per `<Record>`: field name -> text. */
   records: Record<string, string>[];
@@ -154,12 +161,19 @@ function groupByName<T extends { name: string }>(items: T[]): Map<string, T[]> {
  * `Element@attribute`; an element with child elements, or one that repeats, as the JSON text of its structure
  * (`{"@attr": .., "#text": .., "Child": ..}`, an array when repeated). Empty elements are empty strings.
  */
-function recordFields(node: OrderedNode, children: OrderedNode[]): Record<string, string> {
+function recordFields(
+  node: OrderedNode,
+  children: OrderedNode[],
+  lists: HydraListElements,
+): Record<string, string> {
   if (textOf(children).trim() !== '') throw new Error('<Record> holds text outside its elements');
   const fields: [string, string][] = Object.entries(attributesOf(node)).map(([k, v]) => [`Record@${k}`, v]);
   for (const [name, group] of groupByName(elementsOf(children))) {
     const only = group.length === 1 ? group[0]! : undefined;
-    if (only && elementsOf(only.children).length === 0) {
+    const item = Object.hasOwn(lists, name) ? lists[name] : undefined;
+    if (item !== undefined) {
+      fields.push([name, JSON.stringify(listItems(name, item, group))]);
+    } else if (only && elementsOf(only.children).length === 0) {
       fields.push([name, textOf(only.children)]);
       for (const [k, v] of Object.entries(attributesOf(only.node))) fields.push([`${name}@${k}`, v]);
     } else {
@@ -168,6 +182,23 @@ function recordFields(node: OrderedNode, children: OrderedNode[]): Record<string
     }
   }
   return Object.fromEntries(fields);
+}
+
+/** A declared list container's items; anything else in or about the container is not the list's shape. */
+function listItems(
+  name: string,
+  item: string,
+  group: { node: OrderedNode; children: OrderedNode[] }[],
+): XmlValue[] {
+  if (group.length !== 1)
+    throw new Error(`<${name}> occurs ${group.length} times in a record, expected once`);
+  const { node, children } = group[0]!;
+  if (Object.keys(attributesOf(node)).length > 0) throw new Error(`<${name}> has attributes`);
+  if (textOf(children).trim() !== '') throw new Error(`<${name}> holds text outside <${item}> elements`);
+  return elementsOf(children).map((e) => {
+    if (e.name !== item) throw new Error(`<${name}> holds <${e.name}>, expected <${item}>`);
+    return structureOf(e.node, e.children);
+  });
 }
 
 /** Refuses DTDs, checks well-formedness, parses; the single root element and its children. */
@@ -209,10 +240,16 @@ function parseDocument(
 
 /**
  * A MIP service response (`<MipResponse service=".."><Records><Record>..</Record></Records><NextCursor/>`) as
- * records of text fields (see `recordFields`) and the next cursor. Throws SourceDataError for anything else: a DTD, broken or
- * truncated XML, another root or service, unexpected structure, undefined entities.
+ * records of text fields (see `recordFields`) and the next cursor; `lists` names the elements that always
+ * land as JSON arrays. Throws SourceDataError for anything else: a DTD, broken or truncated XML, another root
+ * or service, unexpected structure (a declared list holding anything but its items), undefined entities.
  */
-export function readHydraMipPage(body: string, service: string, context: HydraBodyContext): HydraMipPage {
+export function readHydraMipPage(
+  body: string,
+  service: string,
+  context: HydraBodyContext,
+  lists: HydraListElements = {},
+): HydraMipPage {
   const root = parseDocument(body, context);
   const shape = (message: string) => dataError(`HYDRA MIP ${service} response: ${message}`, body, context);
   try {
@@ -228,7 +265,7 @@ export function readHydraMipPage(body: string, service: string, context: HydraBo
     if (textOf(list).trim() !== '') throw shape('<Records> holds text outside <Record> elements');
     const records = elementsOf(list).map((e) => {
       if (e.name !== 'Record') throw shape(`<Records> holds <${e.name}>, expected <Record>`);
-      return recordFields(e.node, e.children);
+      return recordFields(e.node, e.children, lists);
     });
     const cursorElement = cursors[0];
     if (cursorElement && elementsOf(cursorElement.children).length > 0) {

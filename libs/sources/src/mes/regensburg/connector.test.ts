@@ -18,6 +18,7 @@ import {
 } from '@aurora/plant';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MesConnector, MesEntity, MesPage, MesWindow } from '../connector.js';
+import { bronzeRows } from '../run-mes-ingestion.js';
 import {
   createRegensburgConnector,
   REGENSBURG_PASSWORD_SECRET,
@@ -152,6 +153,7 @@ describe('createRegensburgConnector', () => {
       ende_geplant: Date.parse('2026-11-23T13:00:00Z'),
       start_ist: Date.parse('2026-11-23T05:12:30Z'),
       ende_ist: null,
+      buchungen: expect.stringMatching(/^\[\{"zeitpunkt":\d+,"menge_gut":\d+,"menge_ausschuss":\d+\},/),
       geaendert_am: Date.parse('2026-11-23T11:45:00Z'),
     });
     const done = byKey.get(regensburgOrderNumber(ORDER_DONE.orderId))!.fields;
@@ -166,6 +168,37 @@ describe('createRegensburgConnector', () => {
       ende_ist: null,
       menge_gut: 0,
     });
+  });
+
+  it('lands the buchungen array as one bronze column of JSON array text: none, one or many', async () => {
+    const records = (await pages(connect(), 'production_orders')).flatMap((p) => p.records);
+    const { schema, rows } = bronzeRows(records, {
+      source: 'mes-regensburg',
+      extractedAt: FIXTURE_NOW,
+      batchId: 'b1',
+    });
+    expect(schema.find((c) => c.name === 'buchungen')).toEqual({ name: 'buchungen', type: 'VARCHAR' });
+    const byKey = new Map(rows.map((r) => [r['_record_key'], r]));
+    const row = (o: { orderId: string }) => byKey.get(regensburgOrderNumber(o.orderId))!;
+    expect(row(ORDER_RELEASED)['buchungen']).toBe('[]');
+    expect(row(ORDER_AT_HORIZON)['buchungen']).toBe(
+      `[{"zeitpunkt":${Date.parse('2026-11-20T12:00:00Z')},"menge_gut":80,"menge_ausschuss":2}]`,
+    );
+    // 05:12:30 to 11:45: the quarter hours 05:15 ... 11:30, then 11:45, the version's own booking.
+    const running = JSON.parse(row(ORDER_RUNNING)['buchungen'] as string) as Record<string, number>[];
+    expect(running).toHaveLength(27);
+    expect(running[0]).toEqual({
+      zeitpunkt: Date.parse('2026-11-23T05:15:00Z'),
+      menge_gut: 5,
+      menge_ausschuss: 0,
+    });
+    expect(running.at(-1)!['zeitpunkt']).toBe(Date.parse('2026-11-23T11:45:00Z'));
+    for (const order of [ORDER_RUNNING, ORDER_DONE, ORDER_AT_HORIZON, ORDER_RELEASED]) {
+      const r = row(order);
+      const postings = JSON.parse(r['buchungen'] as string) as Record<string, number>[];
+      const sum = (f: string) => postings.reduce((n, p) => n + p[f]!, 0);
+      expect([sum('menge_gut'), sum('menge_ausschuss')]).toEqual([r['menge_gut'], r['menge_ausschuss']]);
+    }
   });
 
   it('keys machine states by machine and start, keeps open states open and the shift object as JSON text', async () => {

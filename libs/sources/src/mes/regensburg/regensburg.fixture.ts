@@ -4,6 +4,7 @@ import type {
   MesDataSource,
   MesSnapshot,
   OrderRecord,
+  QuantityPosting,
   StateRecord,
 } from '@aurora/plant';
 
@@ -16,6 +17,25 @@ export const FIXTURE_NOW = new Date('2026-11-23T12:00:00Z');
 const at = (iso: string) => new Date(iso);
 
 const order = (o: Omit<OrderRecord, 'facilityId'>): OrderRecord => ({ facilityId: 'regensburg', ...o });
+
+const QUARTER_HOUR_MS = 900_000;
+
+/** Postings at every quarter hour after `start` and at `last`, the good and scrap parts spread evenly. */
+function postingsOver(start: string, last: string, good: number, scrap: number): QuantityPosting[] {
+  const times: number[] = [];
+  const lastMs = at(last).getTime();
+  const first = Math.floor(at(start).getTime() / QUARTER_HOUR_MS) * QUARTER_HOUR_MS + QUARTER_HOUR_MS;
+  for (let t = first; t < lastMs; t += QUARTER_HOUR_MS) times.push(t);
+  times.push(lastMs);
+  const share = (n: number, i: number) =>
+    Math.floor((n * (i + 1)) / times.length) - Math.floor((n * i) / times.length);
+  return times.map((t, i) => ({
+    postedAt: new Date(t),
+    totalCount: share(good, i) + share(scrap, i),
+    goodCount: share(good, i),
+    scrapCount: share(scrap, i),
+  }));
+}
 
 export const ORDER_RUNNING = order({
   orderId: 'rgb-m01-20261123-e01',
@@ -30,6 +50,7 @@ export const ORDER_RUNNING = order({
   totalCount: 150,
   goodCount: 147,
   scrapCount: 3,
+  postings: postingsOver('2026-11-23T05:12:30Z', '2026-11-23T11:45:00Z', 147, 3),
   updatedAt: at('2026-11-23T11:45:00Z'),
 });
 
@@ -47,6 +68,7 @@ export const ORDER_DONE = order({
   totalCount: 82,
   goodCount: 80,
   scrapCount: 2,
+  postings: postingsOver('2026-11-22T13:20:00Z', '2026-11-22T20:40:00Z', 80, 2),
   updatedAt: at('2026-11-22T20:40:00Z'),
 });
 
@@ -62,6 +84,7 @@ export const ORDER_RELEASED = order({
   totalCount: 0,
   goodCount: 0,
   scrapCount: 0,
+  postings: [],
   updatedAt: at('2026-11-23T03:00:00Z'),
 });
 
@@ -70,6 +93,8 @@ export const ORDER_AT_HORIZON = order({
   ...ORDER_DONE,
   orderId: 'rgb-m02-20261120-e01',
   status: 'completed',
+  // Everything booked at once, at the end: a single posting.
+  postings: [{ postedAt: at('2026-11-20T12:00:00Z'), totalCount: 82, goodCount: 80, scrapCount: 2 }],
   updatedAt: at('2026-11-20T12:00:00Z'),
 });
 

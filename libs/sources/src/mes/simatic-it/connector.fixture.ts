@@ -3,6 +3,18 @@ import type { MesDataSource, MesSnapshot, OrderRecord, StateRecord } from '@auro
 /** Hand-written Augsburg records around the window [08:00, 08:15) of 2026-11-23 (UTC). */
 const at = (hhmmss: string) => new Date(`2026-11-23T${hhmmss}Z`);
 
+const posting = (hhmmss: string, goodCount: number, scrapCount: number) => ({
+  postedAt: at(hhmmss),
+  totalCount: goodCount + scrapCount,
+  goodCount,
+  scrapCount,
+});
+
+/** A booking every quarter hour from 06:15 to 08:00: 120 parts, 3 of them scrap. */
+const QUARTER_HOURLY = ['06:15', '06:30', '06:45', '07:00', '07:15', '07:30', '07:45', '08:00'].map(
+  (hhmm, i) => posting(`${hhmm}:00.000`, i % 3 === 1 ? 14 : 15, i % 3 === 1 ? 1 : 0),
+);
+
 const order = (id: string, updatedAt: string, extra: Partial<OrderRecord> = {}): OrderRecord => ({
   orderId: id,
   facilityId: 'augsburg',
@@ -17,6 +29,7 @@ const order = (id: string, updatedAt: string, extra: Partial<OrderRecord> = {}):
   totalCount: 120,
   goodCount: 117,
   scrapCount: 3,
+  postings: QUARTER_HOURLY,
   updatedAt: at(updatedAt),
   ...extra,
 });
@@ -30,8 +43,16 @@ export const FIXTURE_ORDERS: OrderRecord[] = [
     totalCount: 0,
     goodCount: 0,
     scrapCount: 0,
+    postings: [],
   }),
-  order('aug-m04-20261123-e01', '08:14:59.999'),
+  // Started at 08:03, one posting so far.
+  order('aug-m04-20261123-e01', '08:14:59.999', {
+    actualStartAt: at('08:03:00.000'),
+    totalCount: 118,
+    goodCount: 117,
+    scrapCount: 1,
+    postings: [posting('08:14:59.999', 117, 1)],
+  }),
   order('aug-m05-20261123-e01', '08:15:00.000'),
 ];
 

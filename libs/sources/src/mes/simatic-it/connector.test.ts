@@ -2,6 +2,7 @@ import { ManualClock, type SecretProvider, SourceDataError, SourceUnavailableErr
 import { type MesStandIn, startSimaticStandIn } from '@aurora/plant';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MesPage, MesWindow } from '../connector.js';
+import { bronzeRows } from '../run-mes-ingestion.js';
 import { simaticConnectorFixture } from './connector.fixture.js';
 import { createSimaticConnector, type SimaticConnectorOptions } from './connector.js';
 
@@ -114,6 +115,42 @@ describe('createSimaticConnector', () => {
     );
     expect(request.searchParams.get('$orderby')).toBe('LastUpdatedOn,Id');
     expect(s.stats.requests).toBe(1);
+  });
+
+  it('lands the QuantityPostings navigation as one bronze column of JSON array text: none, one or many', async () => {
+    const { mes } = await setup();
+    const records = (await collect(mes.fetch('production_orders', WINDOW))).flatMap((p) => p.records);
+    const { schema, rows } = bronzeRows(records, {
+      source: 'mes-augsburg',
+      extractedAt: new Date('2026-11-23T08:15:00Z'),
+      batchId: 'b1',
+    });
+    expect(schema.find((c) => c.name === 'QuantityPostings')).toEqual({
+      name: 'QuantityPostings',
+      type: 'VARCHAR',
+    });
+    const postings = rows.map(
+      (r) => JSON.parse(r['QuantityPostings'] as string) as Record<string, unknown>[],
+    );
+    expect(postings.map((p) => p.length)).toEqual([8, 0, 1]);
+    expect(rows[2]!['QuantityPostings']).toBe(
+      '[{"PostedOn":"2026-11-23T08:14:59.999Z","ProducedQuantity":118,"GoodQuantity":117,"ScrapQuantity":1}]',
+    );
+    expect(postings[0]![0]).toEqual({
+      PostedOn: '2026-11-23T06:15:00.000Z',
+      ProducedQuantity: 15,
+      GoodQuantity: 15,
+      ScrapQuantity: 0,
+    });
+    // The postings add up to the work order's quantities.
+    rows.forEach((row, i) => {
+      const sum = (f: string) => postings[i]!.reduce((n, p) => n + (p[f] as number), 0);
+      expect([sum('ProducedQuantity'), sum('GoodQuantity'), sum('ScrapQuantity')]).toEqual([
+        row['ProducedQuantity'],
+        row['GoodQuantity'],
+        row['ScrapQuantity'],
+      ]);
+    });
   });
 
   it('reads with the client-credentials grant and the client in the form', async () => {
