@@ -100,7 +100,12 @@ SELECT
   l.facility_id, l.machine_id, l.state_id, l.state, m.loss_class, l.reason_code,
   CASE WHEN l.order_id IN ('', '/') THEN NULL ELSE l.order_id END AS order_id,
   l.start_at, l.end_at,
-  coalesce(l.end_at, greatest(l.start_at, l._window_to)) AS observed_until,
+  -- An open interval lasted until the read, or until the next interval of the machine began (its own
+  -- closing version may not have been committed yet when the next one was).
+  coalesce(
+    l.end_at,
+    greatest(l.start_at, least(l._window_to, lead(l.start_at) OVER (PARTITION BY l.facility_id, l.machine_id ORDER BY l.start_at, l.state_id)))
+  ) AS observed_until,
   l.speed_factor, l.modified_at,
   l._source, l._extracted_at, l._batch_id
 FROM latest AS l

@@ -1,0 +1,183 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { warehousePath } from '@aurora/engine';
+import { type MachineHourTruth, type OeeFigures, type PlantModel, rollUp } from '@aurora/plant';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+/** Gold must match the plant model within this relative difference (0.01 %). */
+export const DEFAULT_TOLERANCE = 1e-4;
+
+export interface ReconcileDifference {
+  table: string;
+  /** `augsburg/aug-m07/2026-11-23T07:00:00.000Z` */
+  row: string;
+  kpi: string;
+  gold: number | null;
+  truth: number | null;
+  /** |gold - truth| / |truth|; Infinity where one side is missing or the truth is 0. */
+  relativeDifference: number;
+}
+
+export interface ReconcileReport {
+  seed: number;
+  tolerance: number;
+  compared: { hourly: number; daily: number; values: number };
+  /** Every difference beyond the tolerance, worst first. */
+  differences: ReconcileDifference[];
+  ok: boolean;
+}
+
+const KPIS = [
+  ['planned_time_s', 'plannedTimeS'],
+  ['run_time_s', 'runTimeS'],
+  ['ideal_output_s', 'idealOutputS'],
+  ['total_count', 'totalCount'],
+  ['good_count', 'goodCount'],
+  ['availability', 'availability'],
+  ['performance', 'performance'],
+  ['quality', 'quality'],
+  ['oee', 'oee'],
+] as const satisfies readonly (readonly [string, keyof OeeFigures])[];
+
+const HOUR_MS = 3_600_000;
+
+export function relativeDifference(gold: number | null, truth: number | null): number {
+  if (gold === null && truth === null) return 0;
+  if (gold === null || truth === null) return Number.POSITIVE_INFINITY;
+  if (gold === truth) return 0;
+  return truth === 0 ? Number.POSITIVE_INFINITY : Math.abs(gold - truth) / Math.abs(truth);
+}
+
+const berlinDate = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Berlin',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The seed the local platform last ran the plant with (recorded by `aurora run`/`start`). */
+export async function recordedSeed(home: string): Promise<number | undefined> {
+  try {
+    const seed = (JSON.parse(await readFile(join(home, 'plant.json'), 'utf8')) as { seed?: unknown }).seed;
+    return typeof seed === 'number' && Number.isInteger(seed) ? seed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function recordSeed(home: string, seed: number): Promise<void> {
+  await writeFile(join(home, 'plant.json'), `${JSON.stringify({ seed })}\n`);
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Compares gold's OEE with the plant model's ground truth: every complete machine-hour of
+ * gold.agg_oee_hourly and every complete machine-day of gold.agg_oee_daily, KPI by KPI, and every true
+ * machine-hour inside the complete span that gold lacks. Reads the warehouse the last medallion run left.
+ */
+export async function reconcileGold(
+  home: string,
+  plant: PlantModel,
+  options: { tolerance?: number } = {},
+): Promise<ReconcileReport> {
+  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  const instance = await DuckDBInstance.create(warehousePath(home), { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    const read = async (sql: string) =>
+      (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    const hourly = await read(
+      `SELECT facility_id, machine_id, epoch_ms(hour_start) AS hour_ms, ${KPIS.map(([c]) => c).join(', ')}
+       FROM gold.agg_oee_hourly WHERE is_complete ORDER BY machine_id, hour_start`,
+    );
+    const daily = await read(
+      `SELECT facility_id, machine_id, CAST(day AS VARCHAR) AS day, ${KPIS.map(([c]) => c).join(', ')}
+       FROM gold.agg_oee_daily WHERE is_complete ORDER BY machine_id, day`,
+    );
+    const differences: ReconcileDifference[] = [];
+    let values = 0;
+    const compare = (table: string, row: string, gold: Record<string, unknown>, truth: OeeFigures) => {
+      for (const [column, field] of KPIS) {
+        values++;
+        const g = num(gold[column]);
+        const t = truth[field];
+        const d = relativeDifference(g, t);
+        if (d > tolerance)
+          differences.push({ table, row, kpi: column, gold: g, truth: t, relativeDifference: d });
+      }
+    };
+
+    // The truth of each machine over the span its complete hours cover, by hour.
+    const spans = new Map<string, { facility: string; from: number; to: number }>();
+    for (const h of hourly) {
+      const machine = String(h['machine_id']);
+      const at = Number(h['hour_ms']);
+      const span = spans.get(machine) ?? { facility: String(h['facility_id']), from: at, to: at + HOUR_MS };
+      span.from = Math.min(span.from, at);
+      span.to = Math.max(span.to, at + HOUR_MS);
+      spans.set(machine, span);
+    }
+    const truthByMachine = new Map<string, Map<number, MachineHourTruth>>();
+    for (const [machine, span] of spans) {
+      const hours = plant.machineHours(machine, new Date(span.from), new Date(span.to));
+      truthByMachine.set(machine, new Map(hours.map((h) => [h.hourStart.getTime(), h])));
+    }
+    const seen = new Set<string>();
+    for (const h of hourly) {
+      const machine = String(h['machine_id']);
+      const at = Number(h['hour_ms']);
+      const row = `${h['facility_id']}/${machine}/${new Date(at).toISOString()}`;
+      seen.add(`${machine}@${at}`);
+      const truth = truthByMachine.get(machine)?.get(at);
+      if (!truth) {
+        differences.push({
+          table: 'agg_oee_hourly',
+          row,
+          kpi: '(row)',
+          gold: 1,
+          truth: null,
+          relativeDifference: Infinity,
+        });
+        continue;
+      }
+      compare('agg_oee_hourly', row, h, rollUp([truth]));
+    }
+    for (const [machine, truths] of truthByMachine) {
+      for (const [at, truth] of truths) {
+        if (seen.has(`${machine}@${at}`) || truth.plannedTimeS === 0) continue;
+        differences.push({
+          table: 'agg_oee_hourly',
+          row: `${truth.facilityId}/${machine}/${new Date(at).toISOString()}`,
+          kpi: '(row missing in gold)',
+          gold: null,
+          truth: truth.plannedTimeS,
+          relativeDifference: Infinity,
+        });
+      }
+    }
+
+    // Days: the truth of every UTC hour whose Berlin date is the day.
+    for (const d of daily) {
+      const machine = String(d['machine_id']);
+      const day = String(d['day']);
+      const from = Date.parse(`${day}T00:00:00Z`) - 3 * HOUR_MS;
+      const hours = plant
+        .machineHours(machine, new Date(from), new Date(from + 30 * HOUR_MS))
+        .filter((h) => berlinDate.format(h.hourStart) === day);
+      compare('agg_oee_daily', `${d['facility_id']}/${machine}/${day}`, d, rollUp(hours));
+    }
+
+    differences.sort((a, b) => b.relativeDifference - a.relativeDifference);
+    return {
+      seed: plant.seed,
+      tolerance,
+      compared: { hourly: hourly.length, daily: daily.length, values },
+      differences,
+      ok: differences.length === 0 && hourly.length > 0,
+    };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
