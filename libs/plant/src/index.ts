@@ -10,6 +10,7 @@ export * from './parties.js';
 export * from './plant-model.js';
 export * from './procurement.js';
 export * from './random.js';
+export * from './sap/rfc-stand-in.js';
 export * from './sensor-publisher.js';
 export * from './shift-calendar.js';
 export * from './telemetry-simulator.js';

@@ -62,7 +62,16 @@ describe('ProcurementModel', () => {
     for (const g of later.filter((x) => !keys.has(x.matDoc))) expect(g.enteredAt >= asOf).toBe(true);
     expect(new Set(later.map((g) => g.matDoc)).size).toBe(later.length);
     expect(later.some((g) => g.moveType === '261' && g.orderId)).toBe(true);
-  });
+    // Every receipt of the lines ordered on one day, however late, is listed on its posting day.
+    const receipts = model
+      .purchaseOrdersCreatedOn('2026-11-04')
+      .flatMap((po) => po.items.flatMap((item) => model.receipts(po, item)));
+    const days = receipts.map((g) => g.postingDay).sort();
+    const listed = new Set(
+      model.goodsMovements(days[0]!, days.at(-1)!, new Date(8.64e15)).map((g) => g.matDoc),
+    );
+    for (const g of receipts) expect(listed.has(g.matDoc), `${g.matDoc} posted ${g.postingDay}`).toBe(true);
+  }, 30_000);
 
   it('keeps the books: stock at the end of a day is the same whether asked as of that evening or as closed', () => {
     const day = '2026-11-19';

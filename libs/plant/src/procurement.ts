@@ -427,7 +427,7 @@ export class ProcurementModel {
       for (const facilityId of FACILITY_ORDER) out.push(...this.goodsIssues(facilityId, day));
     }
     // Receipts posted in the range belong to schedule lines due up to MAX_LATE_DAYS before it.
-    for (let d = from - MAX_EARLY_DAYS; d <= to + MAX_LATE_DAYS; d++) {
+    for (let d = from - MAX_LATE_DAYS; d <= to + MAX_EARLY_DAYS; d++) {
       for (const { po, item } of this.#linesDue(dayOfNumber(d)))
         for (const g of this.receipts(po, item)) {
           const n = dayNumber(g.postingDay);
@@ -608,3 +608,10 @@ export function toDatsTims(at: Date): { date: string; time: string } {
 export const daysBetween = (a: string, b: string): number => dayNumber(b) - dayNumber(a);
 /** A plant-local day `days` later (or earlier). */
 export const addPlantDays = addDays;
+
+/** A DATS and TIMS pair in plant time (the SAP system's time zone) as an instant; undefined if either is not valid. */
+export function fromDatsTims(date: string, time: string): Date | undefined {
+  if (!/^\d{8}$/.test(date) || !/^\d{6}$/.test(time)) return undefined;
+  const local = DateTime.fromFormat(`${date}${time}`, 'yyyyLLddHHmmss', { zone: PLANT_TIME_ZONE });
+  return local.isValid ? local.toJSDate() : undefined;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { columnTypeOf, fromAbap } from './abap-types.js';
+
+describe('ABAP types into the lake', () => {
+  it('lands DATS as TIMESTAMP (midnight UTC of the date), TIMS as HH:MM:SS text, BCD as DOUBLE, NUMC as text', () => {
+    expect([columnTypeOf('DATS'), columnTypeOf('TIMS'), columnTypeOf('BCD'), columnTypeOf('NUMC')]).toEqual([
+      'TIMESTAMP',
+      'VARCHAR',
+      'DOUBLE',
+      'VARCHAR',
+    ]);
+    expect(fromAbap('DELIV_DATE', 'DATS', '20261123')).toEqual(new Date('2026-11-23T00:00:00Z'));
+    expect(fromAbap('DELIV_DATE', 'DATS', '00000000')).toBeNull();
+    expect(fromAbap('ENTRY_TIME', 'TIMS', '055200')).toBe('05:52:00');
+    expect(fromAbap('QUANTITY', 'BCD', '35335.000')).toBe(35335);
+    expect(fromAbap('NET_PRICE', 'BCD', '4.1000')).toBe(4.1);
+    expect(fromAbap('LABST', 'BCD', '        152.000-')).toBe(-152);
+    expect(fromAbap('PO_ITEM', 'NUMC', '00010')).toBe('00010');
+    expect(fromAbap('MATERIAL', 'CHAR', 'AUR-10011   ')).toBe('AUR-10011');
+    expect(fromAbap('ROW', 'INT', 3)).toBe(3);
+  });
+
+  it('refuses a value its type cannot hold, naming the field, instead of coercing it', () => {
+    expect(() => fromAbap('DELIV_DATE', 'DATS', '20260231')).toThrow(
+      /DELIV_DATE: "20260231" is not a valid DATS/,
+    );
+    expect(() => fromAbap('DELIV_DATE', 'DATS', '2026-11-23')).toThrow(/DATS/);
+    expect(() => fromAbap('ENTRY_TIME', 'TIMS', '256000')).toThrow(/TIMS/);
+    expect(() => fromAbap('QUANTITY', 'BCD', '1,5')).toThrow(/BCD/);
+    expect(() => fromAbap('PO_ITEM', 'NUMC', '10A')).toThrow(/NUMC/);
+  });
+});

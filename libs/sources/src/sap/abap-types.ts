@@ -1,0 +1,98 @@
+import { SourceDataError } from '@aurora/core';
+import type { CellValue, ColumnType } from '@aurora/lake';
+
+/**
+ * ABAP data types as they reach us over RFC (node-rfc's default mapping), and the Parquet column each
+ * lands as: DATS (`YYYYMMDD`) -> TIMESTAMP at 00:00 UTC of that calendar date (a date, not an instant:
+ * the plant's time zone is not applied); TIMS (`HHMMSS`) -> VARCHAR `HH:MM:SS`; BCD (QUAN, CURR, DEC,
+ * received as strings) -> DOUBLE; INT -> BIGINT; FLTP -> DOUBLE; CHAR and NUMC -> VARCHAR (NUMC keeps its
+ * leading zeros: it is a code, not a number).
+ */
+export type AbapType = 'CHAR' | 'NUMC' | 'DATS' | 'TIMS' | 'BCD' | 'INT' | 'FLTP';
+
+export interface FieldSpec {
+  /** The SAP field name, kept as SAP names it. */
+  name: string;
+  type: AbapType;
+  /** Personal data (a supplier's contact): passed through the landing path's `protect` hook. */
+  personal?: boolean;
+}
+
+export const columnTypeOf = (type: AbapType): ColumnType =>
+  ({
+    CHAR: 'VARCHAR',
+    NUMC: 'VARCHAR',
+    DATS: 'TIMESTAMP',
+    TIMS: 'VARCHAR',
+    BCD: 'DOUBLE',
+    INT: 'BIGINT',
+    FLTP: 'DOUBLE',
+  })[type] as ColumnType;
+
+/** RFC_READ_TABLE's FIELDS-TYPE (the DDIC internal type) -> the ABAP type it carries. */
+export const READ_TABLE_TYPES: Readonly<Record<string, AbapType>> = {
+  C: 'CHAR',
+  N: 'NUMC',
+  D: 'DATS',
+  T: 'TIMS',
+  P: 'BCD',
+  I: 'INT',
+  F: 'FLTP',
+  g: 'CHAR',
+};
+
+const bad = (field: string, type: AbapType, value: unknown) =>
+  new SourceDataError(`field ${field}: ${JSON.stringify(value)} is not a valid ${type}`, {
+    details: { field, type, value: String(value) },
+  });
+
+/**
+ * One value as the lake stores it. Initial values (DATS `00000000`, an empty string) are null. A value
+ * that cannot be what its type says throws a SourceDataError naming the field: it is never coerced.
+ */
+export function fromAbap(field: string, type: AbapType, value: unknown): CellValue {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  switch (type) {
+    case 'CHAR':
+      return String(value).trimEnd();
+    case 'NUMC': {
+      const s = String(value).trim();
+      if (s !== '' && !/^\d+$/.test(s)) throw bad(field, type, value);
+      return s === '' ? null : s;
+    }
+    case 'DATS': {
+      const s = String(value).trim();
+      if (s === '' || s === '00000000') return null;
+      const m = /^(\d{4})(\d{2})(\d{2})$/.exec(s);
+      if (!m) throw bad(field, type, value);
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const at = new Date(Date.UTC(y, mo - 1, d));
+      if (at.getUTCFullYear() !== y || at.getUTCMonth() !== mo - 1 || at.getUTCDate() !== d)
+        throw bad(field, type, value);
+      return at;
+    }
+    case 'TIMS': {
+      const s = String(value).trim();
+      if (s === '') return null;
+      const m = /^([01]\d|2[0-3])([0-5]\d)([0-5]\d)$/.exec(s);
+      if (!m) throw bad(field, type, value);
+      return `${m[1]}:${m[2]}:${m[3]}`;
+    }
+    case 'BCD':
+    case 'FLTP': {
+      if (typeof value === 'number') return value;
+      // RFC_READ_TABLE writes packed numbers the way WRITE does: sign trailing (`12.500-`).
+      let s = String(value).trim();
+      if (s === '') return null;
+      if (s.endsWith('-')) s = `-${s.slice(0, -1).trim()}`;
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) throw bad(field, type, value);
+      return Number(s);
+    }
+    case 'INT': {
+      const n = typeof value === 'number' ? value : Number(String(value).trim());
+      if (!Number.isInteger(n)) throw bad(field, type, value);
+      return n;
+    }
+  }
+}

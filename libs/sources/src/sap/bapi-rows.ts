@@ -1,0 +1,353 @@
+import { AuroraError } from '@aurora/core';
+import type { CellValue, Column, Row } from '@aurora/lake';
+import { type AbapType, columnTypeOf, type FieldSpec, fromAbap } from './abap-types.js';
+import type { RfcStructure } from './rfc.js';
+import type { ReadTableField } from './rfc-read-table.js';
+
+/**
+ * The bronze shape of each BAPI result: one row per business record, SAP's field names kept as SAP names
+ * them, each field typed by its ABAP type (docs/sources/sap.md lists the columns). A field the schema does
+ * not know (a new field in the system) is kept as text after the known ones, never dropped.
+ */
+
+/** The bronze folder of each extract, lower case: `bronze/sap/{bapi}/...`. */
+export const SAP_BAPIS = {
+  poDetail: 'bapi_po_getdetail',
+  goodsMovements: 'bapi_goodsmvt_getitems',
+  stock: 'rfc_read_table_mard',
+  materials: 'bapi_material_getlist',
+} as const;
+export type SapBapi = (typeof SAP_BAPIS)[keyof typeof SAP_BAPIS];
+
+const f = (name: string, type: AbapType = 'CHAR', personal = false): FieldSpec =>
+  personal ? { name, type, personal } : { name, type };
+
+/**
+ * BAPI_PO_GETDETAIL: one row per schedule line, with its item, the PO header and the item's GR totals. Where
+ * two structures share a field name the item keeps it and the other is prefixed: the header's with
+ * `HEADER_`, the schedule line's with `SCHED_` (its QUANTITY becomes SCHED_QUANTITY).
+ */
+export const PO_DETAIL_FIELDS: readonly FieldSpec[] = [
+  // PO_HEADER (BAPIEKKOL)
+  f('PO_NUMBER'),
+  f('HEADER_CO_CODE'),
+  f('DOC_CAT'),
+  f('DOC_TYPE'),
+  f('CNTRL_IND'),
+  f('HEADER_DELETE_IND'),
+  f('HEADER_STATUS'),
+  f('CREATED_ON', 'DATS'),
+  f('CREATED_BY', 'CHAR', true),
+  f('ITEM_INTVL', 'NUMC'),
+  f('LAST_ITEM', 'NUMC'),
+  f('VENDOR'),
+  f('LANGUAGE'),
+  f('PMNTTRMS'),
+  f('DSCNT1_TO', 'BCD'),
+  f('PURCH_ORG'),
+  f('PUR_GROUP'),
+  f('CURRENCY'),
+  f('EXCH_RATE', 'BCD'),
+  f('DOC_DATE', 'DATS'),
+  f('VPER_START', 'DATS'),
+  f('VPER_END', 'DATS'),
+  f('SALES_PERS', 'CHAR', true),
+  f('TELEPHONE', 'CHAR', true),
+  f('INCOTERMS1'),
+  f('INCOTERMS2'),
+  f('REL_STATUS'),
+  f('VEND_NAME'),
+  // PO_ADDRESS (BAPIADDRESS): the vendor's contact e-mail only
+  f('E_MAIL', 'CHAR', true),
+  // PO_ITEMS (BAPIEKPO)
+  f('PO_ITEM', 'NUMC'),
+  f('DELETE_IND'),
+  f('STATUS'),
+  f('CHANGED_ON', 'DATS'),
+  f('SHORT_TEXT'),
+  f('MATERIAL'),
+  f('PUR_MAT'),
+  f('CO_CODE'),
+  f('PLANT'),
+  f('STORE_LOC'),
+  f('TRACKINGNO'),
+  f('MAT_GRP'),
+  f('INFO_REC'),
+  f('VEND_MAT'),
+  f('QUANTITY', 'BCD'),
+  f('PO_UNIT'),
+  f('ORDERPR_UN'),
+  f('CONV_NUM1', 'BCD'),
+  f('CONV_DEN1', 'BCD'),
+  f('NET_PRICE', 'BCD'),
+  f('PRICE_UNIT', 'BCD'),
+  f('UNIT'),
+  f('NET_VALUE', 'BCD'),
+  f('GROS_VALUE', 'BCD'),
+  f('ITEM_CAT'),
+  f('ACCTASSCAT'),
+  f('GR_IND'),
+  f('IR_IND'),
+  f('GR_BASEDIV'),
+  f('DEL_COMPL'),
+  // PO_ITEM_SCHEDULES (BAPIEKET)
+  f('SERIAL_NO', 'NUMC'),
+  f('DEL_DATCAT'),
+  f('DELIV_DATE', 'DATS'),
+  f('DELIV_TIME', 'TIMS'),
+  f('SCHED_QUANTITY', 'BCD'),
+  f('PREQ_NO'),
+  f('PREQ_ITEM', 'NUMC'),
+  f('BATCH'),
+  f('VEND_BATCH'),
+  f('RESERV_NO'),
+  f('VERSION'),
+  // PO_ITEM_HISTORY_TOTALS (BAPIEKBES)
+  f('DELIV_QTY', 'BCD'),
+  f('VAL_GR_LOC', 'BCD'),
+  f('IV_QTY', 'BCD'),
+];
+
+/** BAPI_GOODSMVT_GETITEMS: one row per material document item, with its header. */
+export const GOODS_MOVEMENT_FIELDS: readonly FieldSpec[] = [
+  // GOODSMVT_ITEMS (BAPI2017_GM_ITEM_SHOW)
+  f('MAT_DOC'),
+  f('DOC_YEAR', 'NUMC'),
+  f('MATDOC_ITM', 'NUMC'),
+  f('MATERIAL'),
+  f('PLANT'),
+  f('STGE_LOC'),
+  f('BATCH'),
+  f('MOVE_TYPE'),
+  f('STCK_TYPE'),
+  f('SPEC_STOCK'),
+  f('VENDOR'),
+  f('CUSTOMER'),
+  f('SALES_ORD'),
+  f('S_ORD_ITEM', 'NUMC'),
+  f('ENTRY_QNT', 'BCD'),
+  f('ENTRY_UOM'),
+  f('ENTRY_UOM_ISO'),
+  f('PO_NUMBER'),
+  f('PO_ITEM', 'NUMC'),
+  f('ORDERID'),
+  f('COSTCENTER'),
+  f('MOVE_PLANT'),
+  f('MOVE_STLOC'),
+  f('MVT_IND'),
+  f('MOVE_REAS', 'NUMC'),
+  f('ITEM_TEXT'),
+  f('NO_MORE_GR'),
+  f('RESERV_NO'),
+  f('RES_ITEM', 'NUMC'),
+  f('PROFIT_CTR'),
+  f('CURRENCY'),
+  // GOODSMVT_HEADER (BAPI2017_GM_HEAD_02)
+  f('TR_EV_TYPE'),
+  f('DOC_DATE', 'DATS'),
+  f('PSTNG_DATE', 'DATS'),
+  f('ENTRY_DATE', 'DATS'),
+  f('ENTRY_TIME', 'TIMS'),
+  f('USERNAME', 'CHAR', true),
+  f('VER_GR_GI_SLIP'),
+  f('REF_DOC_NO'),
+  f('HEADER_TXT'),
+];
+
+/** RFC_READ_TABLE on MARD: one row per material, plant and storage location. */
+export const MARD_FIELDS: readonly FieldSpec[] = [
+  f('MATNR'),
+  f('WERKS'),
+  f('LGORT'),
+  f('LVORM'),
+  f('LFGJA', 'NUMC'),
+  f('LFMON', 'NUMC'),
+  f('LABST', 'BCD'),
+  f('UMLME', 'BCD'),
+  f('INSME', 'BCD'),
+  f('EINME', 'BCD'),
+  f('SPEME', 'BCD'),
+  f('RETME', 'BCD'),
+];
+
+/** BAPI_MATERIAL_GETLIST: one row per material and plant it was selected for (PLANT is the selection's). */
+export const MATERIAL_LIST_FIELDS: readonly FieldSpec[] = [
+  f('MATERIAL'),
+  f('MATL_DESC'),
+  f('MATERIAL_EXTERNAL'),
+  f('MATERIAL_GUID'),
+  f('MATERIAL_VERSION'),
+  f('MATERIAL_LONG'),
+  f('PLANT'),
+];
+
+export const BAPI_FIELDS: Readonly<Record<SapBapi, readonly FieldSpec[]>> = {
+  [SAP_BAPIS.poDetail]: PO_DETAIL_FIELDS,
+  [SAP_BAPIS.goodsMovements]: GOODS_MOVEMENT_FIELDS,
+  [SAP_BAPIS.stock]: MARD_FIELDS,
+  [SAP_BAPIS.materials]: MATERIAL_LIST_FIELDS,
+};
+
+/** One record of a BAPI result before typing: its key and SAP's raw values (strings, numbers). */
+export interface SapRecord {
+  key: string;
+  fields: Record<string, unknown>;
+  /** Types of fields the result described itself (RFC_READ_TABLE's FIELDS), over the schema's. */
+  types?: Readonly<Record<string, AbapType>>;
+}
+
+/** A record that could not be typed: kept whole for the dead letter, with why. */
+export interface RejectedRecord {
+  key: string;
+  reason: string;
+  fields: Record<string, unknown>;
+}
+
+/** Personal data on its way into the lake: the governance encryption slots in here (identity by default). */
+export type ProtectPersonalData = (
+  value: string,
+  field: { bapi: SapBapi; name: string },
+) => string | Promise<string>;
+export const identityProtect: ProtectPersonalData = (value) => value;
+
+export const SAP_LINEAGE: readonly Column[] = [
+  { name: '_source', type: 'VARCHAR' },
+  { name: '_extracted_at', type: 'TIMESTAMP' },
+  { name: '_batch_id', type: 'VARCHAR' },
+  { name: '_record_key', type: 'VARCHAR' },
+];
+
+/**
+ * Types SAP records into bronze rows: the schema's columns in its order, then unknown fields as VARCHAR in
+ * the order first seen, then the lineage. Personal fields go through `protect`. A record with a value its
+ * type cannot hold is rejected (dead-lettered by the caller), the others land.
+ */
+export async function sapBronzeRows(
+  bapi: SapBapi,
+  records: readonly SapRecord[],
+  lineage: { extractedAt: Date; batchId: string; protect?: ProtectPersonalData },
+): Promise<{ schema: Column[]; rows: Row[]; rejected: RejectedRecord[] }> {
+  const spec = BAPI_FIELDS[bapi];
+  const known = new Set(spec.map((s) => s.name));
+  const extra: string[] = [];
+  for (const r of records)
+    for (const name of Object.keys(r.fields))
+      if (!known.has(name) && !extra.includes(name) && !name.startsWith('_')) extra.push(name);
+  const protect = lineage.protect ?? identityProtect;
+  const rows: Row[] = [];
+  const rejected: RejectedRecord[] = [];
+  for (const r of records) {
+    try {
+      const row: Record<string, CellValue> = {};
+      for (const s of spec) {
+        const type = r.types?.[s.name] ?? s.type;
+        let value = fromAbap(s.name, type, r.fields[s.name]);
+        if (s.personal && typeof value === 'string' && value !== '')
+          value = await protect(value, { bapi, name: s.name });
+        row[s.name] = value;
+      }
+      for (const name of extra) {
+        const v = r.fields[name];
+        row[name] =
+          v === undefined || v === null
+            ? null
+            : typeof v === 'object'
+              ? JSON.stringify(v)
+              : String(v).trimEnd();
+      }
+      row['_source'] = 'sap';
+      row['_extracted_at'] = lineage.extractedAt;
+      row['_batch_id'] = lineage.batchId;
+      row['_record_key'] = r.key;
+      rows.push(row);
+    } catch (error) {
+      if (!(error instanceof AuroraError)) throw error;
+      rejected.push({ key: r.key, reason: error.message, fields: r.fields });
+    }
+  }
+  const schema: Column[] = [
+    ...spec.map((s) => ({ name: s.name, type: columnTypeOf(s.type) })),
+    ...extra.map((name) => ({ name, type: 'VARCHAR' as const })),
+    ...SAP_LINEAGE,
+  ];
+  return { schema, rows, rejected };
+}
+
+/** `fields` with each name another structure already uses prefixed. */
+const prefixed = (
+  fields: RfcStructure,
+  taken: ReadonlySet<string>,
+  prefix: string,
+): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [taken.has(k) ? `${prefix}${k}` : k, v]));
+
+/** BAPI_PO_GETDETAIL's result flattened: one record per schedule line (an item without any gives one). */
+export function poDetailRecords(result: RfcStructure): SapRecord[] {
+  const header = (result['PO_HEADER'] ?? {}) as RfcStructure;
+  const address = (result['PO_ADDRESS'] ?? {}) as RfcStructure;
+  const items = (result['PO_ITEMS'] ?? []) as RfcStructure[];
+  const schedules = (result['PO_ITEM_SCHEDULES'] ?? []) as RfcStructure[];
+  const totals = (result['PO_ITEM_HISTORY_TOTALS'] ?? []) as RfcStructure[];
+  const poNumber = header['PO_NUMBER'];
+  const out: SapRecord[] = [];
+  for (const item of items) {
+    const { PO_NUMBER: _n, ...itemFields } = item;
+    const itemNames = new Set(Object.keys(itemFields));
+    const { PO_NUMBER: _h, ...headerFields } = header;
+    const poItem = String(item['PO_ITEM']);
+    const total = totals.find((t) => String(t['PO_ITEM']) === poItem);
+    const { PO_ITEM: _ti, SERIAL_NO: _ts, ...totalFields } = total ?? {};
+    const lines = schedules.filter((s) => String(s['PO_ITEM']) === poItem);
+    for (const line of lines.length > 0 ? lines : [undefined]) {
+      const { PO_ITEM: _i, ...lineFields } = line ?? {};
+      out.push({
+        key: `${poNumber}/${poItem}/${line ? String(line['SERIAL_NO']) : ''}`,
+        fields: {
+          PO_NUMBER: poNumber,
+          ...prefixed(headerFields, itemNames, 'HEADER_'),
+          E_MAIL: address['E_MAIL'],
+          ...itemFields,
+          ...prefixed(lineFields, itemNames, 'SCHED_'),
+          ...totalFields,
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** BAPI_GOODSMVT_GETITEMS's result flattened: one record per item, with its document's header fields. */
+export function goodsMovementRecords(result: RfcStructure): SapRecord[] {
+  const headers = new Map(
+    ((result['GOODSMVT_HEADER'] ?? []) as RfcStructure[]).map((h) => [`${h['MAT_DOC']}/${h['DOC_YEAR']}`, h]),
+  );
+  return ((result['GOODSMVT_ITEMS'] ?? []) as RfcStructure[]).map((item) => {
+    const h = headers.get(`${item['MAT_DOC']}/${item['DOC_YEAR']}`) ?? {};
+    const { MAT_DOC: _d, DOC_YEAR: _y, ...header } = h;
+    return {
+      key: `${item['MAT_DOC']}/${item['DOC_YEAR']}/${item['MATDOC_ITM']}`,
+      fields: { ...header, ...item },
+    };
+  });
+}
+
+/** RFC_READ_TABLE MARD rows (already cut out of their WAs), typed by what FIELDS said. */
+export function mardRecords(parsed: {
+  fields: ReadTableField[];
+  rows: Record<string, string>[];
+}): SapRecord[] {
+  const types = Object.fromEntries(parsed.fields.map((x) => [x.name, x.type]));
+  return parsed.rows.map((row) => ({
+    key: `${row['MATNR']}/${row['WERKS']}/${row['LGORT']}`,
+    fields: row,
+    types,
+  }));
+}
+
+/** BAPI_MATERIAL_GETLIST's MATNRLIST for one plant selection. */
+export function materialRecords(result: RfcStructure, plant: string): SapRecord[] {
+  return ((result['MATNRLIST'] ?? []) as RfcStructure[]).map((m) => ({
+    key: `${m['MATERIAL']}/${plant}`,
+    fields: { ...m, PLANT: plant },
+  }));
+}
