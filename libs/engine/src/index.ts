@@ -3,3 +3,4 @@ export * from './lake-cache.js';
 export * from './model.js';
 export * from './project.js';
 export * from './run.js';
+export * from './warehouse.js';

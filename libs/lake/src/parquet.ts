@@ -7,6 +7,7 @@ import {
   BOOLEAN,
   DOUBLE,
   DuckDBDataChunk,
+  DuckDBDecimalValue,
   DuckDBInstance,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
@@ -57,10 +58,10 @@ const toDuck: Record<ColumnType, (v: NonNullable<CellValue>) => DuckDBValue> = {
 const CHUNK_ROWS = 2048;
 
 /**
- * DuckDB's JSON rendering, with two fixes for people and tools downstream: timestamps become ISO 8601
- * UTC (`2026-11-23T07:55:00.332Z`), and integers that fit a double become numbers.
+ * DuckDB's JSON rendering, with fixes for people and tools downstream: timestamps become ISO 8601
+ * UTC (`2026-11-23T07:55:00.332Z`), and integers that fit a double and decimals become numbers.
  */
-function toJsonRows(
+export function toJsonRows(
   raw: Record<string, DuckDBValue>[],
   json: Record<string, Json>[],
 ): Record<string, Json>[] {
@@ -76,6 +77,8 @@ function toJsonRows(
         value <= BigInt(Number.MAX_SAFE_INTEGER)
       ) {
         row[key] = Number(value);
+      } else if (value instanceof DuckDBDecimalValue) {
+        row[key] = value.toDouble();
       }
     }
     return row;

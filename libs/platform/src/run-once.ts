@@ -1,3 +1,4 @@
+import { type MedallionReport, runMedallion } from '@aurora/engine';
 import { MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
 import { bronzePaths } from '@aurora/lake';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@aurora/plant';
 import type { MesEntityReport } from '@aurora/sources';
 import type { LocalPlatform } from './platform.js';
+import { recordSeed } from './reconcile.js';
 
 export interface CycleOptions {
   seed: number;
@@ -48,6 +50,7 @@ export interface CycleSummary {
     byFacility: Record<string, FacilityLanding>;
   };
   mes: MesFacilitySummary[];
+  medallion: MedallionReport;
   ok: boolean;
   problems: string[];
   durationMs: number;
@@ -115,7 +118,22 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
 
   const mes = await runMesCycle(platform, options, progress);
 
+  progress('medallion: bronze -> silver -> gold');
+  const medallion = await runMedallion(
+    {
+      lake: platform.storage.lake,
+      codec: platform.codec,
+      // Freshness is judged on the plant's clock, which a simulated cycle freezes at --at.
+      clock: platform.options.plantClock ?? platform.options.clock,
+      log: platform.options.log,
+      home: platform.options.config.home,
+    },
+    { onProgress: progress },
+  );
+  await recordSeed(platform.options.config.home, options.seed);
+
   const problems: string[] = [];
+  for (const p of medallion.problems) problems.push(`medallion ${p}`);
   for (const f of mes) {
     if (f.error) problems.push(`mes ${f.facility}: ${f.error}`);
     for (const e of f.entities.filter((x) => !x.ok))
@@ -151,6 +169,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
       byFacility,
     },
     mes,
+    medallion,
     ok: problems.length === 0,
     problems,
     durationMs: Math.round(performance.now() - started),

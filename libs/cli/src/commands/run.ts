@@ -91,6 +91,16 @@ export function registerRun(program: Command): void {
                 `     ${e.entity.padEnd(21)} ${e.ok ? `${n(e.landed).padStart(8)} landed (${n(e.duplicates)} already landed)` : `failed: ${e.error?.code}`}`,
               );
           }
+          const m = summary.medallion;
+          ctx.out(
+            `medallion  ${m.models.length} models in ${(m.durationMs / 1000).toFixed(1)} s over ${n(m.bronze.files)} bronze files; warehouse ${m.warehouse}`,
+          );
+          for (const r of m.models) {
+            const failed = r.expectations.filter((e) => !e.passed);
+            ctx.out(
+              `     ${r.model.padEnd(30)} ${r.error ? `FAILED: ${r.error.split('\n')[0]}` : `${n(r.rows).padStart(9)} rows  ${n(r.quarantined)} quarantined  ${r.expectations.length - failed.length}/${r.expectations.length} expectations${failed.length ? ` (failed: ${failed.map((e) => e.expectation).join('; ')})` : ''}`}`,
+            );
+          }
           for (const p of summary.problems) ctx.out(`PROBLEM ${p}`);
           ctx.out(summary.ok ? 'OK' : 'FAILED');
         }

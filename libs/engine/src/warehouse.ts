@@ -1,0 +1,37 @@
+import { access } from 'node:fs/promises';
+import { UsageError } from '@aurora/core';
+import { toJsonRows } from '@aurora/lake';
+import { DuckDBInstance, type Json } from '@duckdb/node-api';
+import { warehousePath } from './run.js';
+
+export interface QueryResult {
+  columns: { name: string; type: string }[];
+  rows: Record<string, Json>[];
+}
+
+/**
+ * The warehouse the last medallion run left ($AURORA_HOME/warehouse/warehouse.duckdb: schemas silver,
+ * gold and reference), opened read-only: a query can read everything and change nothing, and a run
+ * replacing the file meanwhile does not disturb it.
+ */
+export async function queryWarehouse(home: string, sql: string): Promise<QueryResult> {
+  const file = warehousePath(home);
+  await access(file).catch(() => {
+    throw new UsageError(`no warehouse under ${home} yet: run \`pnpm aurora run --once\` first`);
+  });
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    const reader = await connection.runAndReadAll(sql).catch((error: Error) => {
+      throw new UsageError(error.message);
+    });
+    const columns = reader
+      .columnNames()
+      .map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
+    return { columns, rows: toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson()) };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
