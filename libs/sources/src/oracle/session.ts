@@ -55,6 +55,12 @@ const TRANSIENT_ORA = new Set([
   'ORA-12528',
   'ORA-12541',
   'ORA-12543',
+  'NJS-500',
+  'NJS-501',
+  'NJS-503',
+  'NJS-510',
+  'DPI-1010',
+  'DPI-1080',
 ]);
 /** Errors the configuration must fix: no such table or column (or no grant), bad login, locked account. */
 const CONFIG_ORA = new Set(['ORA-00904', 'ORA-00942', 'ORA-01017', 'ORA-28000', 'ORA-01031']);

@@ -829,6 +829,17 @@ export class ErpFaults {
     this.#rules = [];
   }
 
+  /** The rule for `fault` without using it up (see `use`). */
+  peek(fault: ErpFault): ErpFaultRule | undefined {
+    return this.#rules.find((r) => r.left > 0 && r.rule.fault === fault)?.rule;
+  }
+
+  /** Uses up one application of a rule `peek` returned. */
+  use(rule: ErpFaultRule): void {
+    const hit = this.#rules.find((r) => r.rule === rule);
+    if (hit) hit.left--;
+  }
+
   /** The rule for `fault`, consuming one use of it. */
   take(fault: ErpFault): ErpFaultRule | undefined {
     const hit = this.#rules.find((r) => r.left > 0 && r.rule.fault === fault);

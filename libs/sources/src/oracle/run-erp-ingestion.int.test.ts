@@ -1,0 +1,243 @@
+import { type RunningAzurite, startAzurite } from '@aurora/azurite';
+import { ManualClock, silentLogger } from '@aurora/core';
+import {
+  createBlobLake,
+  createCheckpointStore,
+  createSourceStatusStore,
+  createTableClient,
+  type Lake,
+  ParquetCodec,
+} from '@aurora/lake';
+import { ErpModel, PlantModel } from '@aurora/plant';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalRowFromBronze, parseHashColumns, sha256Hex } from './bronze-rows.js';
+import { DEFAULT_ERP_TABLES } from './erp-tables.js';
+import { type ErpCheckpoint, type ErpIngestionDeps, runErpIngestion } from './run-erp-ingestion.js';
+import { type ErpDbVersion, ErpStandIn } from './stand-in/erp-stand-in.js';
+
+const plant = new PlantModel({ seed: 1 });
+const model = new ErpModel(plant);
+let codec: ParquetCodec;
+const running: { close(): unknown }[] = [];
+
+beforeAll(async () => {
+  codec = await ParquetCodec.create();
+});
+afterAll(async () => {
+  codec.close();
+  for (const r of running) await r.close();
+});
+
+async function setup(
+  start: string,
+  options: { version?: ErpDbVersion; overrides?: Partial<ErpIngestionDeps> } = {},
+) {
+  const clock = new ManualClock(start);
+  const azurite: RunningAzurite = await startAzurite();
+  running.push(azurite);
+  const lake = createBlobLake({ connectionString: azurite.connectionString });
+  const checkpoints = createCheckpointStore(createTableClient(azurite.connectionString, 'checkpoints'));
+  const status = createSourceStatusStore(createTableClient(azurite.connectionString, 'sourcestatus'));
+  const standIn = await ErpStandIn.open({
+    model,
+    clock,
+    historyMs: 12 * 3_600_000,
+    ...(options.version ? { version: options.version } : {}),
+  });
+  running.push(standIn);
+  const deps: ErpIngestionDeps = {
+    lake,
+    checkpoints,
+    status,
+    clock,
+    log: silentLogger,
+    connect: () => standIn.session(),
+    tables: DEFAULT_ERP_TABLES,
+    timeZone: 'Europe/Berlin',
+    snapshotLookbackS: 600,
+    watermarkLookbackS: 3600,
+    chunkRows: 100,
+    sleep: clock.sleep,
+    ...options.overrides,
+  };
+  return { clock, lake, checkpoints, status, standIn, deps };
+}
+
+async function rowsOf(lake: Lake, table: string) {
+  const out: Record<string, unknown>[] = [];
+  for await (const f of lake.list(`bronze/oracle-erp/${table}/`)) {
+    for (const row of await codec.decode(await lake.get(f.path))) out.push({ ...row, _file: f.path });
+  }
+  return out;
+}
+
+describe('runErpIngestion against the ERP stand-in', () => {
+  it('snapshots every table on the first run, then mines the redo: I/U/D rows with _scn, in the bronze layout', async () => {
+    const { lake, deps, clock, checkpoints } = await setup('2026-11-23T08:00:00Z');
+    const first = await runErpIngestion(deps);
+    expect(first.ok).toBe(true);
+    expect(first.snapshot).toBe(true);
+    const landed = first.tables.filter((t) => t.file);
+    expect(landed.length).toBeGreaterThanOrEqual(14);
+    for (const t of landed)
+      expect(t.file).toMatch(
+        new RegExp(
+          `^bronze/oracle-erp/${t.table.split('.')[1]!.toLowerCase()}/year=2026/month=11/day=23/[a-z_]+_20261123T080000000000Z\\.parquet$`,
+        ),
+      );
+
+    const items = await rowsOf(lake, 'mtl_system_items_b');
+    expect(items.every((r) => r['_source'] === 'oracle-erp' && r['_op'] === 'R')).toBe(true);
+    const bracket = items.find((r) => r['SEGMENT1'] === 'AUR-10011' && r['ORGANIZATION_ID'] === '101')!;
+    expect(bracket['_record_key']).toBe(`${bracket['INVENTORY_ITEM_ID']}|101`);
+    expect(typeof bracket['LIST_PRICE_PER_UNIT']).toBe('number');
+    expect(String(bracket['LONG_DESCRIPTION']).length).toBeGreaterThan(100);
+
+    clock.advance(6 * 3_600_000);
+    const second = await runErpIngestion(deps);
+    expect(second.ok).toBe(true);
+    expect(second.snapshot).toBe(false);
+    const jobs = await rowsOf(lake, 'wip_discrete_jobs');
+    const cdc = jobs.filter((r) => r['_op'] !== 'R');
+    expect(cdc.length).toBeGreaterThan(0);
+    expect(new Set(cdc.map((r) => r['_op']))).toEqual(new Set(['I', 'U']));
+    expect(cdc.every((r) => /^\d+$/.test(String(r['_scn'])) && typeof r['_commit_ts'] === 'string')).toBe(
+      true,
+    );
+    // A completed job's update carries the whole row, not only the changed columns.
+    const completed = cdc.find((r) => r['_op'] === 'U' && r['STATUS_TYPE'] === '4')!;
+    expect(completed['WIP_ENTITY_ID']).toBeTruthy();
+    expect(completed['SCHEDULED_START_DATE']).toBeTruthy();
+    // On-hand lots used up by shipments are deleted in EBS: the deletes land with their before-image.
+    const onhand = await rowsOf(lake, 'mtl_onhand_quantities_detail');
+    const deleted = onhand.filter((r) => r['_op'] === 'D');
+    expect(deleted.length).toBeGreaterThan(0);
+    expect(deleted.every((r) => r['ONHAND_QUANTITIES_ID'] !== null && r['INVENTORY_ITEM_ID'] !== null)).toBe(
+      true,
+    );
+    const checkpoint = await checkpoints.load<ErpCheckpoint>('oracle-erp', 'cdc');
+    expect(checkpoint?.value.fromScn).toBe(second.window?.toScn);
+  });
+
+  it('lands the whole CLOB of a long item text whose SQL_REDO spans continuation rows', async () => {
+    // The model revises one item text a day at 04:17 UTC.
+    const { lake, deps, clock } = await setup('2026-11-23T04:00:00Z');
+    await runErpIngestion(deps);
+    clock.advance(30 * 60_000);
+    const report = await runErpIngestion(deps);
+    const items = report.tables.find((t) => t.table === 'INV.MTL_SYSTEM_ITEMS_B')!;
+    expect(items.updates).toBe(1);
+    const rows = (await rowsOf(lake, 'mtl_system_items_b')).filter((r) => r['_op'] === 'U');
+    const text = String(rows[0]!['LONG_DESCRIPTION']);
+    expect(text).toContain('revision');
+    expect(text.endsWith('"don\'t mix lots".')).toBe(true);
+  });
+
+  it('re-lands the window after a crash between landing and the checkpoint; the repeats share their _scn', async () => {
+    const { lake, deps, clock } = await setup('2026-11-23T10:00:00Z');
+    const first = await runErpIngestion(deps);
+    clock.advance(60 * 60_000);
+    await expect(
+      runErpIngestion({
+        ...deps,
+        beforeCheckpoint: async () => {
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const after = await runErpIngestion(deps);
+    expect(after.ok).toBe(true);
+    const mmt = (await rowsOf(lake, 'mtl_material_transactions')).filter(
+      (r) => r['_op'] !== 'R' && BigInt(String(r['_scn'])) > BigInt(first.window!.toScn),
+    );
+    const byScn = new Map<string, Set<string>>();
+    for (const r of mmt) {
+      const files = byScn.get(String(r['_scn'])) ?? new Set<string>();
+      files.add(String(r['_file']));
+      byScn.set(String(r['_scn']), files);
+    }
+    expect(mmt.length).toBeGreaterThan(0);
+    // Every change of the crashed window landed twice (two files), identical keys and SCNs.
+    expect([...byScn.values()].every((files) => files.size === 2)).toBe(true);
+  });
+
+  it('lands a column added by DDL in the middle of the window and reports it', async () => {
+    const { lake, deps, clock, standIn } = await setup('2026-11-23T10:00:00Z');
+    await runErpIngestion(deps);
+    standIn.faults.inject({ fault: 'new_column', times: 1 });
+    clock.advance(60 * 60_000);
+    const report = await runErpIngestion(deps);
+    expect(report.ddl[0]).toMatch(
+      /ALTER TABLE "INV"."MTL_MATERIAL_TRANSACTIONS" ADD \("ATTRIBUTE15" VARCHAR2\(150\)\)/,
+    );
+    expect(report.tables.find((t) => t.table === 'INV.MTL_MATERIAL_TRANSACTIONS')?.newColumns).toEqual([
+      'ATTRIBUTE15',
+    ]);
+    const rows = (await rowsOf(lake, 'mtl_material_transactions')).filter((r) => r['_op'] === 'I');
+    expect(rows.some((r) => r['ATTRIBUTE15'] === 'TRACE-LOT')).toBe(true);
+  });
+
+  it('retries ORA-03113 and ORA-01291 at 30/60/120 s; a purged window is dead-lettered and stays open', async () => {
+    const { deps, clock, standIn, checkpoints, status, lake } = await setup('2026-11-23T10:00:00Z');
+    await runErpIngestion(deps);
+    const before = await checkpoints.load<ErpCheckpoint>('oracle-erp', 'cdc');
+
+    clock.advance(15 * 60_000);
+    standIn.faults.inject({ fault: 'connection_lost', times: 1, afterRows: 3 });
+    const recovered = await runErpIngestion(deps);
+    expect(recovered.ok).toBe(true);
+    expect(clock.sleeps).toEqual([30_000]);
+
+    clock.advance(2 * 3_600_000);
+    const mid = await checkpoints.load<ErpCheckpoint>('oracle-erp', 'cdc');
+    standIn.faults.inject({ fault: 'missing_log' });
+    const failed = await runErpIngestion(deps);
+    expect(failed.ok).toBe(false);
+    expect(failed.summary).toContain('ORA-01291');
+    expect(clock.sleeps).toEqual([30_000, 30_000, 60_000, 120_000]);
+    expect((await checkpoints.load<ErpCheckpoint>('oracle-erp', 'cdc'))?.value).toEqual(mid?.value);
+    expect(mid?.value.fromScn).not.toBe(before?.value.fromScn);
+    const letters: string[] = [];
+    for await (const f of lake.list('bronze/_deadletter/oracle-erp/'))
+      letters.push((await lake.get(f.path)).toString());
+    expect(letters.join('\n')).toContain(`"from_scn":"${mid?.value.fromScn}"`);
+    expect((await status.get('oracle-erp'))?.lastError).toContain('ORA-01291');
+  });
+
+  it('computes the same row checksum in Node on 11.2 as STANDARD_HASH on 19c, and it matches the landed row', async () => {
+    const a = await setup('2026-11-23T10:00:00Z', { version: '19c' });
+    const b = await setup('2026-11-23T10:00:00Z', { version: '11.2' });
+    await runErpIngestion(a.deps);
+    await runErpIngestion(b.deps);
+    for (const table of ['mtl_material_transactions', 'hz_parties', 'oe_order_lines_all']) {
+      const files: string[] = [];
+      for await (const f of a.lake.list(`bronze/oracle-erp/${table}/`)) files.push(f.path);
+      const info = await a.lake.stat(files[0]!);
+      const columns = parseHashColumns(info!.metadata['hash_columns']!);
+      const server = (await rowsOf(a.lake, table)).filter((r) => r['_op'] === 'R');
+      const node = new Map(
+        (await rowsOf(b.lake, table))
+          .filter((r) => r['_op'] === 'R')
+          .map((r) => [r['_record_key'], r['_row_sha256']]),
+      );
+      expect(server.length).toBeGreaterThan(0);
+      for (const row of server) {
+        expect(row['_row_sha256']).toBe(node.get(row['_record_key']));
+        expect(sha256Hex(canonicalRowFromBronze(columns, row, 'Europe/Berlin'))).toBe(row['_row_sha256']);
+      }
+    }
+  });
+
+  it('never lands a rolled-back transaction, whether LogMiner filters it (committed mode) or the connector does', async () => {
+    for (const committedDataOnly of [true, false]) {
+      const { lake, deps, clock } = await setup('2026-11-23T08:00:00Z', { overrides: { committedDataOnly } });
+      await runErpIngestion(deps);
+      clock.advance(24 * 3_600_000);
+      await runErpIngestion(deps);
+      const headers = await rowsOf(lake, 'oe_order_headers_all');
+      // Abandoned entries use header ids from 10,000,000 up (see ErpModel): none may land.
+      expect(headers.some((r) => Number(r['HEADER_ID']) >= 10_000_000)).toBe(false);
+      expect(headers.filter((r) => r['_op'] === 'I').length).toBeGreaterThan(10);
+    }
+  });
+});
