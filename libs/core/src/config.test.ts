@@ -135,4 +135,24 @@ describe('loadConfig', () => {
       loadConfig({ AURORA_SAP_DEST: 'PRD', AURORA_SAP_USER: 'X', AURORA_SAP_CLIENT: '1' }),
     ).toThrow(/AURORA_SAP_CLIENT.*3-digit/);
   });
+
+  it('points the ERP at a real Oracle only with its user, and checks the server zone', () => {
+    expect(loadConfig({}).erp).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      standInVersion: '19c',
+      chunkRows: 50_000,
+    });
+    expect(() => loadConfig({ AURORA_ERP_CONNECT_STRING: 'ebs-db:1521/EBSPROD' })).toThrow(/AURORA_ERP_USER/);
+    expect(() => loadConfig({ AURORA_ERP_DB_TIME_ZONE: 'Mars/Olympus' })).toThrow(/AURORA_ERP_DB_TIME_ZONE/);
+    const erp = loadConfig({
+      AURORA_ERP_CONNECT_STRING: 'ebs-db:1521/EBSPROD',
+      AURORA_ERP_USER: 'AURORA_CDC',
+      AURORA_ERP_ORACLE_CLIENT_LIB_DIR: '/opt/oracle/instantclient_19_24',
+    }).erp;
+    expect(erp.oracle).toEqual({
+      connectString: 'ebs-db:1521/EBSPROD',
+      user: 'AURORA_CDC',
+      clientLibDir: '/opt/oracle/instantclient_19_24',
+    });
+  });
 });

@@ -86,6 +86,33 @@ export const configSchema = z.object({
     .optional(),
   AURORA_EVENTHUB_NAME: z.string().default('telemetry'),
   AURORA_EVENTHUB_CONSUMER_GROUP: z.string().default('$Default'),
+  AURORA_ERP_CONNECT_STRING: z
+    .string()
+    .regex(/^[^\s]+$/, 'expected an Easy Connect string (host:1521/SERVICE) or a TNS alias')
+    .optional(),
+  AURORA_ERP_USER: z.string().optional(),
+  AURORA_ERP_ORACLE_CLIENT_LIB_DIR: z.string().optional(),
+  AURORA_ERP_TABLES: z.string().optional(),
+  AURORA_ERP_DB_TIME_ZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone, e.g. Europe/Berlin')
+    .default('Europe/Berlin'),
+  AURORA_ERP_DB_VERSION: z.enum(['11.2', '19c']).default('19c'),
+  AURORA_ERP_SNAPSHOT_LOOKBACK_S: z.coerce.number().int().min(0).max(86_400).default(600),
+  AURORA_ERP_WATERMARK_LOOKBACK_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(3600),
+  AURORA_ERP_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -109,6 +136,20 @@ export interface AuroraConfig {
   secrets: { keyVaultUrl?: string; ttlMs: number };
   /** The telemetry Event Hub, for replay and load tests in Azure (namespace host unset = not configured). */
   eventHub: { namespace?: string; name: string; consumerGroup: string };
+  erp: ErpConfig;
+}
+
+/** The Oracle EBS source; no connect string means the local stand-in (when simulating). */
+export interface ErpConfig {
+  oracle?: { connectString: string; user: string; clientLibDir?: string };
+  /** AURORA_ERP_TABLES as given (parsed by the connector), or unset for its default set. */
+  tables?: string;
+  timeZone: string;
+  /** What the stand-in pretends to be (11.2: no STANDARD_HASH). */
+  standInVersion: '11.2' | '19c';
+  snapshotLookbackS: number;
+  watermarkLookbackS: number;
+  chunkRows: number;
 }
 
 /** Where each plant's MES is; an unset URL means the local stand-in (when simulating). */
@@ -208,6 +249,25 @@ export function loadConfig(
       name: c.AURORA_EVENTHUB_NAME,
       consumerGroup: c.AURORA_EVENTHUB_CONSUMER_GROUP,
     },
+    erp: {
+      ...(c.AURORA_ERP_CONNECT_STRING
+        ? {
+            oracle: {
+              connectString: c.AURORA_ERP_CONNECT_STRING,
+              user: c.AURORA_ERP_USER ?? '',
+              ...(c.AURORA_ERP_ORACLE_CLIENT_LIB_DIR
+                ? { clientLibDir: c.AURORA_ERP_ORACLE_CLIENT_LIB_DIR }
+                : {}),
+            },
+          }
+        : {}),
+      ...(c.AURORA_ERP_TABLES ? { tables: c.AURORA_ERP_TABLES } : {}),
+      timeZone: c.AURORA_ERP_DB_TIME_ZONE,
+      standInVersion: c.AURORA_ERP_DB_VERSION,
+      snapshotLookbackS: c.AURORA_ERP_SNAPSHOT_LOOKBACK_S,
+      watermarkLookbackS: c.AURORA_ERP_WATERMARK_LOOKBACK_S,
+      chunkRows: c.AURORA_ERP_CHUNK_ROWS,
+    },
     sap: {
       ...(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST
         ? {
@@ -272,6 +332,8 @@ function requiredTogether(c: RawConfig): { variable: string; problem: string }[]
   );
   need(c.AURORA_MES_HYDRA_URL, 'AURORA_MES_HYDRA_ACCESS_ID', 'AURORA_MES_HYDRA_URL');
   need(c.AURORA_MES_REGENSBURG_URL, 'AURORA_MES_REGENSBURG_USERNAME', 'AURORA_MES_REGENSBURG_URL');
+  need(c.AURORA_ERP_CONNECT_STRING, 'AURORA_ERP_USER', 'AURORA_ERP_CONNECT_STRING');
+  need(c.AURORA_ERP_ORACLE_CLIENT_LIB_DIR, 'AURORA_ERP_CONNECT_STRING', 'AURORA_ERP_ORACLE_CLIENT_LIB_DIR');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_SYSNR', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_CLIENT', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST, 'AURORA_SAP_USER', 'AURORA_SAP_ASHOST or AURORA_SAP_DEST');
