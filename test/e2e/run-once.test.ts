@@ -28,8 +28,23 @@ interface Summary {
     ok: boolean;
     entities: { entity: string; ok: boolean; landed: number; duplicates: number; file?: string }[];
   }[];
+  erp: {
+    ok: boolean;
+    window: { fromScn: string; toScn: string } | null;
+    tables: {
+      table: string;
+      rows: number;
+      inserts: number;
+      updates: number;
+      deletes: number;
+      file?: string;
+    }[];
+  };
   problems: string[];
 }
+
+const ERP_FILE =
+  /^bronze\/oracle-erp\/([a-z_]+)\/year=2026\/month=11\/day=23\/\1_20261123T080000000000Z\.parquet$/;
 
 const MES_FILE =
   /^bronze\/mes\/(augsburg|ingolstadt|regensburg)\/(production_orders|machine_states|quality_measurements)\/year=2026\/month=11\/day=23\/\2_\d{8}T\d{12}Z\.parquet$/;
@@ -65,9 +80,10 @@ describe('aurora run --once', () => {
       new Set(['augsburg', 'ingolstadt', 'regensburg']),
     );
     const mesRows = summary.mes.flatMap((f) => f.entities).reduce((n, e) => n + e.landed, 0);
+    const erpRows = summary.erp.tables.reduce((n, t) => n + t.rows, 0);
     const verify = await aurora(['lake', 'verify'], env);
     expect(verify.code).toBe(0);
-    expect(verify.stdout).toContain(`${summary.iot.published + mesRows} rows checked, 0 problems`);
+    expect(verify.stdout).toContain(`${summary.iot.published + mesRows + erpRows} rows checked, 0 problems`);
 
     const cat = await aurora(['lake', 'cat', paths[0]!, '--limit', '3'], env);
     const rows = cat.stdout
@@ -100,13 +116,33 @@ describe('aurora run --once', () => {
       expect(row?.['_extracted_at']).toBe('2026-11-23T08:00:00.000Z');
     }
 
+    // The Oracle ERP: at least 8 tables in the exact layout; the first run's snapshot, then CDC rows with _op and _scn.
+    expect(summary.erp.ok).toBe(true);
+    const erpFiles = (await aurora(['lake', 'ls', 'bronze/oracle-erp/'], env)).stdout.trim().split('\n');
+    expect(erpFiles.length).toBeGreaterThanOrEqual(8);
+    for (const path of erpFiles) expect(path).toMatch(ERP_FILE);
+    const cdc = summary.erp.tables.filter((t) => t.inserts + t.updates + t.deletes > 0);
+    expect(cdc.length).toBeGreaterThan(0);
+    const jobs = erpFiles.find((p) => p.includes('/wip_discrete_jobs/'))!;
+    const jobRows = (await aurora(['lake', 'cat', jobs], env)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const changed = jobRows.filter((r) => r['_op'] === 'U');
+    expect(changed.length).toBeGreaterThan(0);
+    for (const r of changed) {
+      expect(r['_scn']).toMatch(/^\d+$/);
+      expect(BigInt(String(r['_scn']))).toBeGreaterThan(BigInt(summary.erp.window!.fromScn));
+      expect(r['_source']).toBe('oracle-erp');
+    }
+
     const status = JSON.parse((await aurora(['status', '--json'], env)).stdout);
-    expect(status.sources.map((s: { source: string }) => s.source)).toEqual([
-      'iot',
-      'mes-augsburg',
-      'mes-ingolstadt',
-      'mes-regensburg',
-    ]);
+    expect(status.sources.map((s: { source: string }) => s.source)).toEqual(
+      expect.arrayContaining(['iot', 'mes-augsburg', 'mes-ingolstadt', 'mes-regensburg', 'oracle-erp']),
+    );
+    status.sources = status.sources.filter(
+      (s: { source: string }) => s.source === 'iot' || s.source.startsWith('mes-'),
+    );
     expect(status.sources[0]).toMatchObject({
       rowsLandedTotal: summary.iot.landed,
       deadLetteredTotal: summary.iot.deadLettered,
@@ -188,5 +224,97 @@ describe('aurora run --once', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('AURORA_PORT="seventy"');
     expect(run.stderr).toContain('AURORA_IOT_RATE_HZ');
+  });
+});
+
+describe('the medallion after aurora run --once', () => {
+  const query = async (env: Record<string, string>, sql: string) => {
+    const result = await aurora(['query', sql, '--format', 'json'], env);
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as Record<string, unknown>[];
+  };
+
+  it('leaves silver as Delta tables without duplicate keys, gold OEE consistent, and reconcile clean; a rebuild from bronze gives the same tables', async () => {
+    const env = await newHome();
+    const run = await aurora(['run', '--once', '--seed', '1', '--at', AT], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/medallion {2}\d+ models/);
+
+    const delta = (await aurora(['lake', 'ls', 'silver/'], env)).stdout.trim().split('\n');
+    for (const table of [
+      'production_orders',
+      'machine_states',
+      'machine_telemetry',
+      'quality_measurements',
+    ]) {
+      expect(delta).toContain(`silver/${table}/_delta_log/00000000000000000000.json`);
+    }
+
+    const duplicates = await query(
+      env,
+      `SELECT 'production_orders' AS t, count(*) - count(DISTINCT (facility_id, order_id)) AS n FROM silver.production_orders
+       UNION ALL SELECT 'machine_telemetry', count(*) - count(DISTINCT (sensor_id, window_start)) FROM silver.machine_telemetry
+       UNION ALL SELECT 'machine_states', count(*) - count(DISTINCT (facility_id, state_id)) FROM silver.machine_states`,
+    );
+    expect(duplicates.every((r) => r['n'] === 0)).toBe(true);
+
+    const [oee] = await query(
+      env,
+      `SELECT count(*) AS hours,
+         count(*) FILTER (WHERE is_complete) AS complete,
+         count(*) FILTER (WHERE oee IS NOT NULL AND performance IS NOT NULL AND quality IS NOT NULL
+                          AND oee <> availability * performance * quality) AS oee_not_product,
+         count(*) FILTER (WHERE availability NOT BETWEEN 0 AND 1 OR performance NOT BETWEEN 0 AND 1
+                          OR quality NOT BETWEEN 0 AND 1 OR oee NOT BETWEEN 0 AND 1) AS out_of_range
+       FROM gold.agg_oee_hourly`,
+    );
+    expect(oee).toMatchObject({ oee_not_product: 0, out_of_range: 0 });
+    expect(Number(oee!['complete'])).toBeGreaterThan(1000);
+
+    const [days] = await query(
+      env,
+      `WITH h AS (
+         SELECT facility_id, machine_id, CAST(hour_start AT TIME ZONE 'Europe/Berlin' AS DATE) AS day,
+                sum(planned_time_s) AS p, sum(run_time_s) AS r, sum(total_count) AS t, sum(good_count) AS g
+         FROM gold.agg_oee_hourly GROUP BY ALL)
+       SELECT count(*) AS days,
+              count(*) FILTER (WHERE d.planned_time_s <> h.p OR d.run_time_s <> h.r OR d.total_count <> h.t OR d.good_count <> h.g) AS unequal
+       FROM gold.agg_oee_daily AS d JOIN h USING (facility_id, machine_id, day)`,
+    );
+    expect(days).toMatchObject({ unequal: 0 });
+    expect(Number(days!['days'])).toBe(340);
+
+    const reconcile = await aurora(['reconcile'], env);
+    expect(reconcile.code, reconcile.stdout).toBe(0);
+    expect(reconcile.stdout).toMatch(/seed 1, [\d,]+ machine-hours .* tolerance 0\.010 %\nOK/);
+
+    // query prints tables, JSON and CSV, explains a bad statement, and cannot change the warehouse.
+    const sql = 'SELECT facility_id, count(*) AS machines FROM gold.dim_machine GROUP BY 1 ORDER BY 1';
+    expect((await aurora(['query', sql], env)).stdout).toMatch(
+      /facility_id\s+machines\n-+\s+-+\naugsburg\s+\d+/,
+    );
+    expect(JSON.parse((await aurora(['query', sql, '--format', 'json'], env)).stdout)).toHaveLength(3);
+    expect((await aurora(['query', sql, '--format', 'csv'], env)).stdout.split('\n')[0]).toBe(
+      'facility_id,machines',
+    );
+    const bad = await aurora(['query', 'SELECT * FROM gold.no_such_table'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no_such_table/);
+    const write = await aurora(['query', 'DROP TABLE gold.dim_machine'], env);
+    expect(write.code).toBe(2);
+    expect(write.stderr).toMatch(/read-only/i);
+
+    // Disaster recovery: silver and gold deleted, rebuilt from bronze alone, the same rows come back.
+    const snapshot = (sql: string) => aurora(['query', sql, '--format', 'csv'], env).then((r) => r.stdout);
+    const tables = [
+      'silver.production_orders',
+      'silver.machine_telemetry',
+      'gold.agg_oee_hourly',
+      'gold.agg_oee_daily',
+    ];
+    const before = await Promise.all(tables.map((t) => snapshot(`SELECT * FROM ${t}`)));
+    const rebuild = await aurora(['pipelines', 'run', '--rebuild'], env);
+    expect(rebuild.code, rebuild.stdout).toBe(0);
+    expect(await Promise.all(tables.map((t) => snapshot(`SELECT * FROM ${t}`)))).toEqual(before);
   });
 });

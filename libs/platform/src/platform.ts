@@ -1,6 +1,11 @@
 import type { AuroraConfig, Clock, Logger } from '@aurora/core';
 import { apiApp } from '@aurora/functions-api/functions';
-import { IOT_TELEMETRY_FUNCTION, ingestApp, MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
+import {
+  ERP_FUNCTION,
+  IOT_TELEMETRY_FUNCTION,
+  ingestApp,
+  MES_FUNCTIONS,
+} from '@aurora/functions-ingest/functions';
 import {
   type CheckpointStore,
   createCheckpointStore,
@@ -14,9 +19,11 @@ import { LocalHost } from '@aurora/runtime';
 import {
   EdgeBridge,
   type EmbeddedBroker,
+  type ErpIngestionReport,
   type MesIngestionReport,
   startEmbeddedBroker,
 } from '@aurora/sources';
+import { type LocalErp, openErp } from './erp.js';
 import { openMes } from './mes.js';
 import { openStorage, type PlatformStorage } from './storage.js';
 
@@ -48,6 +55,11 @@ export interface LandingTotals {
  * and the edge bridge feeding the telemetry handler. Every command that needs more than the lake opens it.
  */
 export class LocalPlatform {
+  /** The Oracle ERP the ERP timer reads (the stand-in when simulating). */
+  erp!: LocalErp;
+  /** Every ERP ingestion report since the platform opened, oldest first. */
+  erpReports!: ErpIngestionReport[];
+
   private constructor(
     readonly totals: ReadonlyMap<string, LandingTotals>,
     readonly options: PlatformOptions,
@@ -104,6 +116,28 @@ export class LocalPlatform {
       };
       const mes = await openMes({ config, plant, clock: plantClock });
       cleanup.push(() => mes.close());
+      const erp = await openErp({ config, plant, clock: plantClock });
+      cleanup.push(() => erp.close());
+      const erpReports: ErpIngestionReport[] = [];
+      const erpDeps = {
+        ingestion: erp.connect
+          ? {
+              lake: storage.lake,
+              checkpoints,
+              status: countingStatus,
+              clock: plantClock,
+              log: ingestLog,
+              connect: erp.connect,
+              tables: erp.tables,
+              timeZone: config.erp.timeZone,
+              snapshotLookbackS: config.erp.snapshotLookbackS,
+              watermarkLookbackS: config.erp.watermarkLookbackS,
+              chunkRows: config.erp.chunkRows,
+              retryDelaysMs: config.retryDelaysMs,
+            }
+          : undefined,
+        onReport: (report: ErpIngestionReport) => void erpReports.push(report),
+      };
       const mesReports: MesIngestionReport[] = [];
       const mesDeps = {
         ingestion: {
@@ -121,7 +155,10 @@ export class LocalPlatform {
         onReport: (report: MesIngestionReport) => void mesReports.push(report),
       };
       const host = new LocalHost({
-        apps: [ingestApp(async () => ({ telemetry, mes: mesDeps })), apiApp({ clock, version: 'local' })],
+        apps: [
+          ingestApp(async () => ({ telemetry, mes: mesDeps, erp: erpDeps })),
+          apiApp({ clock, version: 'local' }),
+        ],
         log: log.child({ component: 'host' }),
         port: service ? config.port : 0,
         schedule: service,
@@ -158,7 +195,7 @@ export class LocalPlatform {
         retryDelaysMs: config.retryDelaysMs,
       });
       await bridge.start();
-      return new LocalPlatform(
+      const platform = new LocalPlatform(
         totals,
         options,
         storage,
@@ -174,6 +211,9 @@ export class LocalPlatform {
         mesReports,
         mes.close,
       );
+      platform.erp = erp;
+      platform.erpReports = erpReports;
+      return platform;
     } catch (error) {
       for (const close of cleanup.reverse()) await close().catch(() => undefined);
       throw error;
@@ -191,11 +231,17 @@ export class LocalPlatform {
     );
   }
 
+  /** Runs the ERP timer function now, as its schedule would (`aurora start` at start-up). */
+  async runErpNow(): Promise<void> {
+    await this.host.invokeTimer(ERP_FUNCTION).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     await this.bridge.stop();
     await this.broker?.close();
     if (this.options.mode === 'service') await this.host.stop();
     await this.closeMes();
+    await this.erp.close();
     this.codec.close();
     await this.storage.close();
   }

@@ -1,5 +1,5 @@
 import { type MedallionReport, runMedallion } from '@aurora/engine';
-import { MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
+import { ERP_FUNCTION, MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
 import { bronzePaths } from '@aurora/lake';
 import {
   catalogue,
@@ -9,7 +9,7 @@ import {
   publishTelemetry,
   simulateTelemetry,
 } from '@aurora/plant';
-import type { MesEntityReport } from '@aurora/sources';
+import type { ErpFault, ErpTableReport, MesEntityReport } from '@aurora/sources';
 import type { LocalPlatform } from './platform.js';
 import { recordSeed } from './reconcile.js';
 
@@ -22,6 +22,8 @@ export interface CycleOptions {
   badRatio: number;
   /** Stand-ins told to fail every request of this cycle, to rehearse an outage. */
   mesFaults?: readonly { facility: FacilityId; fault: MesFault }[];
+  /** The ERP stand-in told to misbehave this cycle (e.g. missing_log, connection_lost). */
+  erpFaults?: readonly ErpFault[];
   onProgress?: (line: string) => void;
 }
 
@@ -30,6 +32,18 @@ export interface MesFacilitySummary {
   vendor: string;
   ok: boolean;
   entities: MesEntityReport[];
+  error?: string;
+}
+
+/** The Oracle ERP timer's run in a cycle. */
+export interface ErpCycleSummary {
+  ok: boolean;
+  /** The SCN window mined, null when nothing new (or the run failed). */
+  window: { fromScn: string; toScn: string } | null;
+  snapshot: boolean;
+  tables: ErpTableReport[];
+  ddl: string[];
+  deadLettered: number;
   error?: string;
 }
 
@@ -50,6 +64,7 @@ export interface CycleSummary {
     byFacility: Record<string, FacilityLanding>;
   };
   mes: MesFacilitySummary[];
+  erp: ErpCycleSummary;
   medallion: MedallionReport;
   ok: boolean;
   problems: string[];
@@ -117,6 +132,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
   }
 
   const mes = await runMesCycle(platform, options, progress);
+  const erp = await runErpCycle(platform, options, progress);
 
   progress('medallion: bronze -> silver -> gold');
   const medallion = await runMedallion(
@@ -133,6 +149,8 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
   await recordSeed(platform.options.config.home, options.seed);
 
   const problems: string[] = [];
+  if (erp.error) problems.push(`erp: ${erp.error}`);
+  else if (erp.tables.filter((t) => t.file).length === 0) problems.push('erp: no Oracle table landed');
   for (const p of medallion.problems) problems.push(`medallion ${p}`);
   for (const f of mes) {
     if (f.error) problems.push(`mes ${f.facility}: ${f.error}`);
@@ -169,6 +187,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
       byFacility,
     },
     mes,
+    erp,
     medallion,
     ok: problems.length === 0,
     problems,
@@ -216,5 +235,43 @@ async function runMesCycle(
     );
   } finally {
     for (const { facility } of options.mesFaults ?? []) platform.standIns.get(facility)?.faults.clear();
+  }
+}
+
+/**
+ * The Oracle ERP timer function, invoked after the MES ones as its schedule would. Faults asked for are
+ * injected into the ERP stand-in for this cycle only.
+ */
+async function runErpCycle(
+  platform: LocalPlatform,
+  options: CycleOptions,
+  progress: (line: string) => void,
+): Promise<ErpCycleSummary> {
+  const standIn = platform.erp.standIn;
+  const faults = options.erpFaults ?? [];
+  if (faults.length > 0 && !standIn)
+    throw new Error('no ERP stand-in runs: the ERP is configured (AURORA_ERP_CONNECT_STRING)');
+  for (const fault of faults)
+    standIn?.faults.inject({ fault, ...(fault === 'slow' ? { delayMs: 1000 } : {}) });
+  try {
+    const before = platform.erpReports.length;
+    progress(`erp: ${ERP_FUNCTION}`);
+    let error: string | undefined;
+    await platform.host.invokeTimer(ERP_FUNCTION).catch((e: unknown) => {
+      error = e instanceof Error ? e.message : String(e);
+    });
+    const report = platform.erpReports.slice(before).at(-1);
+    if (report) progress(`erp: ${report.summary}`);
+    return {
+      ok: !!report?.ok,
+      window: report?.window ?? null,
+      snapshot: report?.snapshot ?? false,
+      tables: report?.tables ?? [],
+      ddl: report?.ddl ?? [],
+      deadLettered: report?.deadLettered ?? 0,
+      ...(report?.error ? { error: report.error.message } : report ? {} : { error: error ?? 'no report' }),
+    };
+  } finally {
+    standIn?.faults.clear();
   }
 }
