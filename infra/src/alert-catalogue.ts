@@ -98,8 +98,8 @@ export const WATCHED_FUNCTIONS = {
     regensburg: 'ingestMesRegensburg',
   },
   iotTelemetry: 'iotTelemetry',
-  sapTransactional: 'sapTransactional',
-  sapMasterData: 'sapMasterData',
+  sapTransactional: 'ingestSapTransactional',
+  sapMasterData: 'ingestSapMaster',
   medallionRun: 'medallionRun',
   viewRefresh: 'refreshMaterializedViews',
 } as const;

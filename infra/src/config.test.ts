@@ -7,6 +7,7 @@ import {
   parseStackConfig,
   STACK_NAMES,
   type StackName,
+  sourceSettingApp,
 } from './config.js';
 import { OFFLINE_DEPLOYMENT_VALUES } from './inventory.js';
 import { readStackFile } from './stack-file.js';
@@ -131,6 +132,25 @@ describe('config', () => {
       'mesHydraAccessId',
       'mesHydraUrl',
     ]);
+  });
+
+  it('passes the SAP system on as settings of the sap app only, and checks them', async () => {
+    const source = await sourceFor('prod', {
+      sapAshost: 'sap-prd.plant.example',
+      sapSysnr: '00',
+      sapClient: '100',
+      sapUser: 'AURORA_RFC',
+      mesHydraAccessId: '00123456',
+    });
+    const settings = parseStackConfig('prod', source).sourceSettings;
+    expect(
+      Object.keys(settings)
+        .filter((s) => sourceSettingApp(s) === 'sap')
+        .sort(),
+    ).toEqual(['AURORA_SAP_ASHOST', 'AURORA_SAP_CLIENT', 'AURORA_SAP_SYSNR', 'AURORA_SAP_USER']);
+    expect(sourceSettingApp('AURORA_MES_HYDRA_ACCESS_ID')).toBe('ingest');
+    const bad = await sourceFor('prod', { sapSysnr: '0', sapClient: '1000' });
+    expect(problemsOf(() => parseStackConfig('prod', bad)).sort()).toEqual(['sapClient', 'sapSysnr']);
   });
 
   it('rejects an unknown stack name', async () => {

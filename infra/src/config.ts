@@ -127,7 +127,20 @@ export const SOURCE_SETTING_KEYS: Record<string, { setting: string; pattern: Reg
     pattern: /^\S+$/,
     expected: 'a user name',
   },
+  // SAP settings go to the sap app (every AURORA_SAP_* setting does); the password is the secret sap-rfc-password.
+  sapAshost: {
+    setting: 'AURORA_SAP_ASHOST',
+    pattern: /^[A-Za-z0-9.-]+$/,
+    expected: 'the application server host',
+  },
+  sapSysnr: { setting: 'AURORA_SAP_SYSNR', pattern: /^\d{2}$/, expected: 'the 2-digit system number' },
+  sapClient: { setting: 'AURORA_SAP_CLIENT', pattern: /^\d{3}$/, expected: 'the 3-digit client' },
+  sapUser: { setting: 'AURORA_SAP_USER', pattern: /^\S+$/, expected: 'the RFC user' },
 };
+
+/** The Function App a source setting belongs to: SAP's go to sap, the rest to ingest. */
+export const sourceSettingApp = (setting: string): 'ingest' | 'sap' =>
+  setting.startsWith('AURORA_SAP_') ? 'sap' : 'ingest';
 
 /** Where values come from: `new pulumi.Config()` in a deployment, a plain map in tests. */
 export interface ConfigSource {

@@ -2,7 +2,7 @@ import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
 import * as pulumi from '@pulumi/pulumi';
 import { APP_INSIGHTS_SECRET, APPS, type AppName, SOURCE_SECRETS } from '../access-plan.js';
-import type { StackConfig } from '../config.js';
+import { type StackConfig, sourceSettingApp } from '../config.js';
 import type { SubnetKey } from '../network-plan.js';
 import type { Network } from './network.js';
 import type { AppIdentity } from './security.js';
@@ -155,7 +155,8 @@ export class Compute extends pulumi.ComponentResource {
       }
 
       const settings = settingsFor(app, identity, args.hostStorageName, deps, config.stack);
-      if (app === 'ingest') Object.assign(settings, config.sourceSettings);
+      for (const [setting, value] of Object.entries(config.sourceSettings))
+        if (sourceSettingApp(setting) === app) settings[setting] = value;
       if (!flex) {
         // Flex takes the runtime from functionAppConfig; dedicated plans need these two.
         settings['FUNCTIONS_WORKER_RUNTIME'] = 'node';
