@@ -6,6 +6,7 @@ import {
   ingestApp,
   MES_FUNCTIONS,
 } from '@aurora/functions-ingest/functions';
+import { sapApp } from '@aurora/functions-sap/functions';
 import {
   type CheckpointStore,
   createCheckpointStore,
@@ -25,6 +26,7 @@ import {
 } from '@aurora/sources';
 import { type LocalErp, openErp } from './erp.js';
 import { openMes } from './mes.js';
+import { type LocalSap, openSap } from './sap.js';
 import { openStorage, type PlatformStorage } from './storage.js';
 
 export interface PlatformOptions {
@@ -77,6 +79,8 @@ export class LocalPlatform {
     /** Every MES ingestion report since the platform opened, oldest first. */
     readonly mesReports: readonly MesIngestionReport[],
     private readonly closeMes: () => Promise<void>,
+    /** SAP: the pool the sap timers use, the RFC stand-in when simulating, and every SAP report. */
+    readonly sap: LocalSap,
   ) {}
 
   static async open(options: PlatformOptions): Promise<LocalPlatform> {
@@ -154,9 +158,29 @@ export class LocalPlatform {
         connectors: mes.connectors,
         onReport: (report: MesIngestionReport) => void mesReports.push(report),
       };
+      const sap = await openSap({ config, plant, clock: plantClock });
+      cleanup.push(() => sap.close());
+      const sapDeps = {
+        ingestion: {
+          lake: storage.lake,
+          codec,
+          checkpoints,
+          status: countingStatus,
+          clock: plantClock,
+          log: log.child({ app: 'sap' }),
+          goodsMovementLookbackDays: config.sap.goodsMovementLookbackDays,
+          initialLookbackDays: config.sap.initialLookbackDays,
+          timeoutS: config.sap.timeoutS,
+          concurrency: config.sap.pool.high,
+          retryDelaysMs: config.retryDelaysMs,
+        },
+        pool: sap.pool,
+        onReport: sap.onReport,
+      };
       const host = new LocalHost({
         apps: [
           ingestApp(async () => ({ telemetry, mes: mesDeps, erp: erpDeps })),
+          sapApp(async () => sapDeps),
           apiApp({ clock, version: 'local' }),
         ],
         log: log.child({ component: 'host' }),
@@ -210,6 +234,7 @@ export class LocalPlatform {
         mes.standIns,
         mesReports,
         mes.close,
+        sap,
       );
       platform.erp = erp;
       platform.erpReports = erpReports;
@@ -241,6 +266,7 @@ export class LocalPlatform {
     await this.broker?.close();
     if (this.options.mode === 'service') await this.host.stop();
     await this.closeMes();
+    await this.sap.close();
     await this.erp.close();
     this.codec.close();
     await this.storage.close();

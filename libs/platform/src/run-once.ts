@@ -1,5 +1,6 @@
 import { type MedallionReport, runMedallion } from '@aurora/engine';
 import { ERP_FUNCTION, MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
+import { SAP_FUNCTIONS } from '@aurora/functions-sap/functions';
 import { bronzePaths } from '@aurora/lake';
 import {
   catalogue,
@@ -7,9 +8,10 @@ import {
   type FacilityId,
   type MesFault,
   publishTelemetry,
+  type SapFault,
   simulateTelemetry,
 } from '@aurora/plant';
-import type { ErpFault, ErpTableReport, MesEntityReport } from '@aurora/sources';
+import type { ErpFault, ErpTableReport, MesEntityReport, SapBapiReport } from '@aurora/sources';
 import type { LocalPlatform } from './platform.js';
 import { recordSeed } from './reconcile.js';
 
@@ -22,6 +24,8 @@ export interface CycleOptions {
   badRatio: number;
   /** Stand-ins told to fail every request of this cycle, to rehearse an outage. */
   mesFaults?: readonly { facility: FacilityId; fault: MesFault }[];
+  /** The RFC stand-in told to fail every call of this cycle (e.g. communication_failure). */
+  sapFaults?: readonly SapFault[];
   /** The ERP stand-in told to misbehave this cycle (e.g. missing_log, connection_lost). */
   erpFaults?: readonly ErpFault[];
   onProgress?: (line: string) => void;
@@ -47,6 +51,15 @@ export interface ErpCycleSummary {
   error?: string;
 }
 
+/** One SAP timer's run in a cycle: per BAPI, rows landed and what failed. */
+export interface SapRunSummary {
+  run: 'transactional' | 'master';
+  function: string;
+  ok: boolean;
+  bapis: SapBapiReport[];
+  error?: string;
+}
+
 export interface FacilityLanding {
   rows: number;
   files: number;
@@ -64,6 +77,7 @@ export interface CycleSummary {
     byFacility: Record<string, FacilityLanding>;
   };
   mes: MesFacilitySummary[];
+  sap: SapRunSummary[];
   erp: ErpCycleSummary;
   medallion: MedallionReport;
   ok: boolean;
@@ -132,6 +146,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
   }
 
   const mes = await runMesCycle(platform, options, progress);
+  const sap = await runSapCycle(platform, options, progress);
   const erp = await runErpCycle(platform, options, progress);
 
   progress('medallion: bronze -> silver -> gold');
@@ -149,6 +164,11 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
   await recordSeed(platform.options.config.home, options.seed);
 
   const problems: string[] = [];
+  for (const s of sap) {
+    if (s.error) problems.push(`sap ${s.function}: ${s.error}`);
+    for (const b of s.bapis.filter((x) => !x.ok))
+      problems.push(`sap ${b.bapi}: ${b.error?.message} (dead-lettered: ${b.deadLetterFile})`);
+  }
   if (erp.error) problems.push(`erp: ${erp.error}`);
   else if (erp.tables.filter((t) => t.file).length === 0) problems.push('erp: no Oracle table landed');
   for (const p of medallion.problems) problems.push(`medallion ${p}`);
@@ -187,6 +207,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
       byFacility,
     },
     mes,
+    sap,
     erp,
     medallion,
     ok: problems.length === 0,
@@ -273,5 +294,48 @@ async function runErpCycle(
     };
   } finally {
     standIn?.faults.clear();
+  }
+}
+
+/**
+ * The two SAP timer functions, invoked after the MES as their schedules would (transactional, then master
+ * data). Faults asked for are injected into the RFC stand-in for this cycle only.
+ */
+async function runSapCycle(
+  platform: LocalPlatform,
+  options: CycleOptions,
+  progress: (line: string) => void,
+): Promise<SapRunSummary[]> {
+  const faults = options.sapFaults ?? [];
+  if (faults.length > 0 && !platform.sap.standIn)
+    throw new Error('no RFC stand-in runs: SAP is configured (AURORA_SAP_ASHOST/AURORA_SAP_DEST)');
+  for (const fault of faults)
+    platform.sap.standIn?.faults.inject({ fault, ...(fault === 'slow' ? { delayMs: 1000 } : {}) });
+  try {
+    const out: SapRunSummary[] = [];
+    for (const [run, { name }] of Object.entries(SAP_FUNCTIONS) as [
+      SapRunSummary['run'],
+      { name: string },
+    ][]) {
+      const before = platform.sap.reports.length;
+      progress(`sap: ${name}`);
+      let error: string | undefined;
+      await platform.host.invokeTimer(name).catch((e: unknown) => {
+        error = e instanceof Error ? e.message : String(e);
+      });
+      const report = platform.sap.reports.slice(before).find((r) => r.run === run);
+      if (report) progress(`sap: ${report.summary}`);
+      out.push({
+        run,
+        function: name,
+        ok: !!report?.ok,
+        bapis: report?.bapis ?? [],
+        // A report carries its own failures; anything else (SAP not configured, a crash) is reported here.
+        ...(report ? {} : { error: error ?? 'no report' }),
+      });
+    }
+    return out;
+  } finally {
+    platform.sap.standIn?.faults.clear();
   }
 }

@@ -1,5 +1,12 @@
 import { ManualClock, systemClock, UsageError } from '@aurora/core';
-import { catalogue, type FacilityId, MES_FAULTS, type MesFault } from '@aurora/plant';
+import {
+  catalogue,
+  type FacilityId,
+  MES_FAULTS,
+  type MesFault,
+  SAP_FAULTS,
+  type SapFault,
+} from '@aurora/plant';
 import { LocalPlatform, runCycle } from '@aurora/platform';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
@@ -16,7 +23,7 @@ export function registerRun(program: Command): void {
     .option('--window-minutes <n>', 'length of the simulated window', '5')
     .option(
       '--fault <facility:fault>',
-      `make a MES stand-in fail every request of this cycle, e.g. regensburg:http_500 (repeatable; faults: ${MES_FAULTS.join(', ')})`,
+      `make a MES stand-in fail every request of this cycle, e.g. regensburg:http_500 (repeatable; faults: ${MES_FAULTS.join(', ')}), or the SAP RFC stand-in every call, e.g. sap:communication_failure (${SAP_FAULTS.join(', ')})`,
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
@@ -29,7 +36,8 @@ export function registerRun(program: Command): void {
         'on the first run, AURORA_MES_INITIAL_LOOKBACK_H) to --at. A failing MES is retried after',
         'AURORA_RETRY_DELAYS_S (30,60,120 by default), then dead-lettered.',
         'Exit code 0 only when every published message was landed or dead-lettered, every facility landed',
-        'telemetry, and every MES entity was fetched.',
+        'telemetry, every MES entity was fetched, and every SAP BAPI landed (the RFC stand-in answers unless',
+        'AURORA_SAP_ASHOST or AURORA_SAP_DEST is set).',
       ].join('\n'),
     )
     .action(
@@ -44,7 +52,8 @@ export function registerRun(program: Command): void {
         const at = opts.at ? new Date(opts.at) : new Date(Math.floor(Date.now() / 60_000) * 60_000);
         if (Number.isNaN(at.getTime()))
           throw new UsageError(`--at must be an ISO 8601 time, got "${opts.at}"`);
-        const mesFaults = opts.fault.map(parseFault);
+        const sapFaults = opts.fault.filter((f) => f.startsWith('sap:')).map(parseSapFault);
+        const mesFaults = opts.fault.filter((f) => !f.startsWith('sap:')).map(parseFault);
         const progress = (line: string) => process.stderr.write(`${line}\n`);
         progress(`aurora run --once: home ${ctx.config.home}`);
         const platform = await LocalPlatform.open({
@@ -66,6 +75,7 @@ export function registerRun(program: Command): void {
             rateHz: ctx.config.iot.rateHz,
             badRatio: ctx.config.iot.badRatio,
             mesFaults,
+            sapFaults,
             onProgress: progress,
           });
         } finally {
@@ -101,6 +111,13 @@ export function registerRun(program: Command): void {
               `     ${r.model.padEnd(30)} ${r.error ? `FAILED: ${r.error.split('\n')[0]}` : `${n(r.rows).padStart(9)} rows  ${n(r.quarantined)} quarantined  ${r.expectations.length - failed.length}/${r.expectations.length} expectations${failed.length ? ` (failed: ${failed.map((e) => e.expectation).join('; ')})` : ''}`}`,
             );
           }
+          for (const s of summary.sap) {
+            ctx.out(`sap  ${s.function}${s.ok ? '' : '  FAILED'}${s.error ? `: ${s.error}` : ''}`);
+            for (const b of s.bapis)
+              ctx.out(
+                `     ${b.bapi.padEnd(24)} ${b.ok ? `${n(b.landed).padStart(8)} landed` : `failed: ${b.error?.code}`}${b.deadLettered ? ` (${n(b.deadLettered)} dead-lettered)` : ''}`,
+              );
+          }
           for (const p of summary.problems) ctx.out(`PROBLEM ${p}`);
           ctx.out(summary.ok ? 'OK' : 'FAILED');
         }
@@ -118,4 +135,11 @@ function parseFault(value: string): { facility: FacilityId; fault: MesFault } {
     );
   }
   return { facility: facility as FacilityId, fault: fault as MesFault };
+}
+
+function parseSapFault(value: string): SapFault {
+  const fault = value.slice('sap:'.length);
+  if (!SAP_FAULTS.includes(fault as SapFault))
+    throw new UsageError(`--fault sap:<fault> takes one of ${SAP_FAULTS.join(', ')}; got "${value}"`);
+  return fault as SapFault;
 }
