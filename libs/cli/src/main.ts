@@ -1,5 +1,6 @@
 import { AuroraError } from '@aurora/core';
 import { Command, CommanderError } from 'commander';
+import { registerDq } from './commands/dq.js';
 import { registerInfra } from './commands/infra.js';
 import { registerIot } from './commands/iot.js';
 import { registerLake } from './commands/lake.js';
@@ -31,6 +32,7 @@ registerLake(program);
 registerPipelines(program);
 registerQuery(program);
 registerReconcile(program);
+registerDq(program);
 registerInfra(program);
 registerIot(program);
 registerSimulate(program);
