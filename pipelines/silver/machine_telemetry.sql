@@ -26,19 +26,25 @@ synapse:
   distribution: HASH(sensor_id)
 */
 WITH readings AS (
-  SELECT *
+  -- Event Hubs delivers at least once: the copies of a reading share sensor and sequence number and
+  -- carry the same values, so grouping on those two keeps one (min() picks the same one every run).
+  SELECT
+    sensor_id, sensor_seq,
+    min(event_at) AS event_at, min(value) AS value,
+    min(facility_id) AS facility_id, min(machine_id) AS machine_id, min(metric) AS metric, min(unit) AS unit,
+    min(_extracted_at) AS landed_at
   FROM bronze.iot_telemetry
   WHERE sensor_id IS NOT NULL AND event_at IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY sensor_id, sensor_seq ORDER BY _extracted_at, _batch_id, hub_offset) = 1
+  GROUP BY sensor_id, sensor_seq
 ),
 windows AS (
   SELECT
     sensor_id,
     time_bucket(INTERVAL 1 MINUTE, event_at) AS window_start,
-    any_value(facility_id ORDER BY event_at, sensor_seq) AS facility_id,
-    any_value(machine_id ORDER BY event_at, sensor_seq) AS machine_id,
-    any_value(metric ORDER BY event_at, sensor_seq) AS metric,
-    any_value(unit ORDER BY event_at, sensor_seq) AS unit,
+    min(facility_id) AS facility_id,
+    min(machine_id) AS machine_id,
+    min(metric) AS metric,
+    min(unit) AS unit,
     count(*) AS sample_count,
     min(value) AS value_min,
     max(value) AS value_max,
@@ -47,7 +53,7 @@ windows AS (
     sum(CAST(value AS DECIMAL(38, 6)) * CAST(value AS DECIMAL(38, 6))) AS value_sum_sq,
     min(event_at) AS first_event_at,
     max(event_at) AS last_event_at,
-    max(_extracted_at) AS landed_at
+    max(landed_at) AS landed_at
   FROM readings
   GROUP BY sensor_id, window_start
 ),

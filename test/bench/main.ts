@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { benchHandlerAlone, benchIotPath } from './iot-path.js';
+import { benchMedallion } from './medallion.js';
 import { benchMesIngestion } from './mes-ingestion.js';
 import { benchParquetLanding } from './parquet-landing.js';
 import { type BenchRow, printTable } from './table.js';
@@ -24,6 +25,8 @@ if (process.env['AURORA_MQTT_URL']) {
 }
 process.stderr.write('mes ingestion, 72 h first run per MES...\n');
 rows.push(...(await benchMesIngestion()));
+process.stderr.write('medallion, one plant-day at full scale (7.2 M readings + 24 h of the three MES)...\n');
+rows.push(...(await benchMedallion()));
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 process.stdout.write(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}\n\n${printTable(rows)}\n`,

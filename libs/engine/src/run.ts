@@ -214,8 +214,8 @@ export async function runMedallion(
   };
 }
 
-/** One relation per bronze input: its declared columns (absent ones NULL) over all its files. */
-async function createBronze(
+/** One relation per bronze input: its declared columns (absent ones NULL) over all its files (cached locally). */
+export async function createBronze(
   connection: DuckDBConnection,
   project: Project,
   files: readonly { path: string; local: string }[],
