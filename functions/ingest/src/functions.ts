@@ -2,11 +2,14 @@ import { ConfigError, SourceUnavailableError } from '@aurora/core';
 import type { FacilityId } from '@aurora/plant';
 import { eventHubFunction, type FunctionApp, timerFunction } from '@aurora/runtime';
 import {
+  type ErpIngestionDeps,
+  type ErpIngestionReport,
   type EventHubBatchMetadata,
   landTelemetry,
   type MesConnector,
   type MesIngestionDeps,
   type MesIngestionReport,
+  runErpIngestion,
   runMesIngestion,
   type TelemetryLandingDeps,
 } from '@aurora/sources';
@@ -19,10 +22,21 @@ export interface MesDeps {
   onReport?: (report: MesIngestionReport) => void;
 }
 
+export interface ErpDeps {
+  /** Undefined when no Oracle is configured and nothing is simulated: the timer then names the setting. */
+  ingestion: ErpIngestionDeps | undefined;
+  onReport?: (report: ErpIngestionReport) => void;
+}
+
 export interface IngestDeps {
   telemetry: TelemetryLandingDeps;
   mes: MesDeps;
+  /** Optional so that hosts composed before the ERP existed keep working. */
+  erp?: ErpDeps;
 }
+
+/** The Oracle ERP timer (CDC every 15 minutes); its name is a contract like the MES ones. */
+export const ERP_FUNCTION = 'ingestOracleErp';
 
 export const IOT_TELEMETRY_FUNCTION = 'iotTelemetry';
 
@@ -74,6 +88,19 @@ export function ingestApp(deps: () => Promise<IngestDeps>): FunctionApp {
             if (!report.ok) throw new SourceUnavailableError(report.summary);
           }),
       ),
+      timerFunction(ERP_FUNCTION, { schedule: MES_SCHEDULE }, async (_timer, ctx) => {
+        const erp = (await deps()).erp;
+        if (!erp?.ingestion) {
+          throw new ConfigError(
+            'the Oracle ERP is not configured: set AURORA_ERP_CONNECT_STRING and AURORA_ERP_USER',
+            [{ variable: 'AURORA_ERP_CONNECT_STRING', problem: 'not set' }],
+          );
+        }
+        const report = await runErpIngestion(erp.ingestion);
+        erp.onReport?.(report);
+        ctx.log(report.summary);
+        if (!report.ok) throw new SourceUnavailableError(report.summary);
+      }),
     ],
   };
 }

@@ -8,7 +8,12 @@ import {
 } from '@aurora/lake';
 import { catalogue } from '@aurora/plant';
 import { registerInAzure } from '@aurora/runtime';
-import { configuredMesConnectors } from '@aurora/sources';
+import {
+  configuredMesConnectors,
+  createOracledbSessionFactory,
+  DEFAULT_ERP_TABLES,
+  parseErpTables,
+} from '@aurora/sources';
 import { DefaultAzureCredential } from '@azure/identity';
 import { type IngestDeps, ingestApp } from './functions.js';
 
@@ -46,6 +51,28 @@ const build = async (): Promise<IngestDeps> => {
         retryDelaysMs: config.retryDelaysMs,
       },
       connectors: configuredMesConnectors(config.mes, { secrets, clock: systemClock }),
+    },
+    erp: {
+      ingestion: config.erp.oracle
+        ? {
+            lake: storage.lake,
+            checkpoints: createCheckpointStore(storage.table('checkpoints')),
+            status,
+            clock: systemClock,
+            log,
+            connect: createOracledbSessionFactory({
+              ...config.erp.oracle,
+              // Infra's Key Vault reference (SOURCE_SECRETS): AURORA_ORACLE_ERP_PASSWORD.
+              password: () => secrets.get('oracle-erp-password'),
+            }),
+            tables: config.erp.tables ? parseErpTables(config.erp.tables) : DEFAULT_ERP_TABLES,
+            timeZone: config.erp.timeZone,
+            snapshotLookbackS: config.erp.snapshotLookbackS,
+            watermarkLookbackS: config.erp.watermarkLookbackS,
+            chunkRows: config.erp.chunkRows,
+            retryDelaysMs: config.retryDelaysMs,
+          }
+        : undefined,
     },
   };
 };

@@ -118,6 +118,14 @@ export function registerRun(program: Command): void {
                 `     ${b.bapi.padEnd(24)} ${b.ok ? `${n(b.landed).padStart(8)} landed` : `failed: ${b.error?.code}`}${b.deadLettered ? ` (${n(b.deadLettered)} dead-lettered)` : ''}`,
               );
           }
+          const erp = summary.erp;
+          ctx.out(
+            `erp  oracle-erp ${erp.window ? `SCN (${erp.window.fromScn}, ${erp.window.toScn}]` : 'no new SCNs'}${erp.snapshot ? ' + snapshot' : ''}${erp.ok ? '' : '  FAILED'}${erp.error ? `: ${erp.error}` : ''}${erp.deadLettered ? ` (${n(erp.deadLettered)} dead-lettered)` : ''}`,
+          );
+          for (const t of erp.tables.filter((x) => x.rows > 0))
+            ctx.out(
+              `     ${t.table.padEnd(34)} ${n(t.rows).padStart(8)} rows (I ${n(t.inserts)} U ${n(t.updates)} D ${n(t.deletes)}, snapshot ${n(t.snapshotRows)})${t.newColumns ? ` new columns: ${t.newColumns.join(', ')}` : ''}`,
+            );
           for (const p of summary.problems) ctx.out(`PROBLEM ${p}`);
           ctx.out(summary.ok ? 'OK' : 'FAILED');
         }

@@ -1,14 +1,19 @@
 import { createSourceStatusStore } from '@aurora/lake';
 import { catalogue } from '@aurora/plant';
 import { openStorage } from '@aurora/platform';
-import { IOT_SOURCE, mesSource, SAP_SOURCE } from '@aurora/sources';
+import { ERP_SOURCE, IOT_SOURCE, mesSource, SAP_SOURCE } from '@aurora/sources';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
 
 /** Freshness SLAs per source, in seconds (what the plant needs, ARCHITECTURE §6; SAP runs hourly: 90 min). */
 const slaSeconds = (source: string, iotSlaS: number): number =>
   source === 'iot' ? iotSlaS : source === SAP_SOURCE ? 90 * 60 : 30 * 60;
-const KNOWN_SOURCES = [IOT_SOURCE, ...catalogue.facilities.map((f) => mesSource(f.id)), SAP_SOURCE];
+const KNOWN_SOURCES = [
+  IOT_SOURCE,
+  ...catalogue.facilities.map((f) => mesSource(f.id)),
+  SAP_SOURCE,
+  ERP_SOURCE,
+];
 
 export function registerStatus(program: Command): void {
   program
