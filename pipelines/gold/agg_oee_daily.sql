@@ -14,6 +14,12 @@ expectations:
   - condition: { name: oee = availability x performance x quality, sql: "performance IS NULL OR quality IS NULL OR oee = availability * performance * quality" }
 synapse:
   distribution: HASH(machine_id)
+  # OEE per facility and plant day for Power BI, summed in the pool (ratios from the sums, never averaged).
+  materialized_view: >
+    SELECT facility_id, day, SUM(planned_time_s) AS planned_time_s, SUM(run_time_s) AS run_time_s,
+    SUM(ideal_output_s) AS ideal_output_s, COUNT_BIG(ideal_output_s) AS ideal_output_rows,
+    SUM(total_count) AS total_count, SUM(good_count) AS good_count, COUNT_BIG(machine_id) AS machines
+    FROM gold.agg_oee_daily GROUP BY facility_id, day
 */
 WITH days AS (
   SELECT
