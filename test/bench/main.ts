@@ -3,6 +3,7 @@ import { benchHandlerAlone, benchIotPath } from './iot-path.js';
 import { benchMedallion } from './medallion.js';
 import { benchMesIngestion } from './mes-ingestion.js';
 import { benchParquetLanding } from './parquet-landing.js';
+import { benchSapIngestion } from './sap-ingestion.js';
 import { type BenchRow, printTable } from './table.js';
 
 /**
@@ -25,6 +26,8 @@ if (process.env['AURORA_MQTT_URL']) {
 }
 process.stderr.write('mes ingestion, 72 h first run per MES...\n');
 rows.push(...(await benchMesIngestion()));
+process.stderr.write('sap ingestion, 3-day first run over RFC...\n');
+rows.push(...(await benchSapIngestion()));
 process.stderr.write('medallion, one plant-day at full scale (7.2 M readings + 24 h of the three MES)...\n');
 rows.push(...(await benchMedallion()));
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
