@@ -113,6 +113,13 @@ export const configSchema = z.object({
     .max(7 * 86_400)
     .default(3600),
   AURORA_ERP_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+  AURORA_LAKE_DFS_URL: z.url({ protocol: /^https$/ }).optional(),
+  AURORA_SYNAPSE_SERVER: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'expected the SQL endpoint host, e.g. synw-aurora-prod.sql.azuresynapse.net')
+    .optional(),
+  AURORA_SYNAPSE_DATABASE: z.string().optional(),
+  AURORA_SYNAPSE_MV_REBUILD_THRESHOLD: z.coerce.number().positive().max(100).default(0.3),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -137,6 +144,16 @@ export interface AuroraConfig {
   /** The telemetry Event Hub, for replay and load tests in Azure (namespace host unset = not configured). */
   eventHub: { namespace?: string; name: string; consumerGroup: string };
   erp: ErpConfig;
+  synapse: SynapseConfig;
+}
+
+/** The Synapse dedicated pool gold is loaded into (orchestrator, Azure only); unset server = no pool. */
+export interface SynapseConfig {
+  pool?: { server: string; database: string };
+  /** The lake's DFS endpoint COPY INTO reads from (default: AURORA_LAKE_BLOB_URL with .blob. -> .dfs.). */
+  lakeDfsUrl?: string;
+  /** REBUILD a materialized view when its tracking rows exceed this share of its rows. */
+  mvRebuildThreshold: number;
 }
 
 /** The Oracle EBS source; no connect string means the local stand-in (when simulating). */
@@ -268,6 +285,15 @@ export function loadConfig(
       watermarkLookbackS: c.AURORA_ERP_WATERMARK_LOOKBACK_S,
       chunkRows: c.AURORA_ERP_CHUNK_ROWS,
     },
+    synapse: {
+      ...(c.AURORA_SYNAPSE_SERVER
+        ? { pool: { server: c.AURORA_SYNAPSE_SERVER, database: c.AURORA_SYNAPSE_DATABASE ?? '' } }
+        : {}),
+      ...(c.AURORA_LAKE_DFS_URL || c.AURORA_LAKE_BLOB_URL
+        ? { lakeDfsUrl: c.AURORA_LAKE_DFS_URL ?? c.AURORA_LAKE_BLOB_URL!.replace('.blob.', '.dfs.') }
+        : {}),
+      mvRebuildThreshold: c.AURORA_SYNAPSE_MV_REBUILD_THRESHOLD,
+    },
     sap: {
       ...(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST
         ? {
@@ -334,6 +360,8 @@ function requiredTogether(c: RawConfig): { variable: string; problem: string }[]
   need(c.AURORA_MES_REGENSBURG_URL, 'AURORA_MES_REGENSBURG_USERNAME', 'AURORA_MES_REGENSBURG_URL');
   need(c.AURORA_ERP_CONNECT_STRING, 'AURORA_ERP_USER', 'AURORA_ERP_CONNECT_STRING');
   need(c.AURORA_ERP_ORACLE_CLIENT_LIB_DIR, 'AURORA_ERP_CONNECT_STRING', 'AURORA_ERP_ORACLE_CLIENT_LIB_DIR');
+  need(c.AURORA_SYNAPSE_SERVER, 'AURORA_SYNAPSE_DATABASE', 'AURORA_SYNAPSE_SERVER');
+  need(c.AURORA_SYNAPSE_DATABASE, 'AURORA_SYNAPSE_SERVER', 'AURORA_SYNAPSE_DATABASE');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_SYSNR', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_CLIENT', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST, 'AURORA_SAP_USER', 'AURORA_SAP_ASHOST or AURORA_SAP_DEST');

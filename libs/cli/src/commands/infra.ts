@@ -1,6 +1,7 @@
 import { UsageError } from '@aurora/core';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
+import { registerSynapseDdl } from './synapse-ddl.js';
 
 const STACKS = ['dev', 'staging', 'prod'] as const;
 
@@ -20,4 +21,5 @@ export function registerInfra(program: Command): void {
       const { buildInventory } = await import('@aurora/infra/inventory');
       ctx.out(JSON.stringify(await buildInventory(opts.stack as (typeof STACKS)[number]), null, 2));
     });
+  registerSynapseDdl(infra);
 }
