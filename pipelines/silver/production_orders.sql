@@ -31,6 +31,8 @@ expectations:
   - range: { column: planned_qty, min: 0 }
   - condition: { name: good + scrap = total, sql: total_count = good_count + scrap_count }
   - condition: { name: started when counted, sql: total_count = 0 OR actual_start_at IS NOT NULL }
+  # Across systems: the item a MES order makes must exist in the ERP's material master.
+  - { relationship: { column: material_id, to: silver.materials.material_id }, severity: warn }
 synapse:
   distribution: HASH(order_id)
 */

@@ -95,6 +95,18 @@ describe('orderModels', () => {
     ]);
   });
 
+  it('runs a model after the tables its relationship checks read, though it does not select from them', () => {
+    const orders = parseModel(
+      'o.sql',
+      'silver',
+      'orders',
+      `${header('expectations:\n  - { relationship: { column: material, to: silver.materials.material_id }, severity: warn }')}SELECT * FROM bronze.orders`,
+    );
+    expect(orders.requires).toEqual(['bronze.orders', 'silver.materials']);
+    const levels = orderModels([orders, model('silver.materials', ['bronze.items'])]);
+    expect(levels.map((l) => l.map((m) => m.name))).toEqual([['silver.materials'], ['silver.orders']]);
+  });
+
   it('names the models of a cycle', () => {
     expect(() => orderModels([model('silver.a', ['silver.b']), model('silver.b', ['silver.a'])])).toThrow(
       /cycle: silver.a, silver.b/,

@@ -84,6 +84,8 @@ export interface Model extends ModelHeader {
   sql: string;
   /** Where it was read from, for messages. */
   file: string;
+  /** Every table the model needs before it runs: its inputs and the targets of its relationship checks. */
+  requires: string[];
 }
 
 const REFERENCE = /\b(bronze|reference|silver|gold)\.([a-z_][a-z0-9_]*)\b/g;
@@ -128,5 +130,9 @@ export function parseModel(file: string, layer: 'silver' | 'gold', table: string
         (unused.length ? `; declared but not read: ${unused.join(', ')}` : ''),
     );
   }
-  return { ...parsed.data, name, layer, table, sql, file };
+  const checked = parsed.data.expectations.flatMap((e) =>
+    'relationship' in e ? [e.relationship.to.split('.').slice(0, 2).join('.')] : [],
+  );
+  const requires = [...new Set([...parsed.data.inputs, ...checked])].filter((t) => t !== name).sort();
+  return { ...parsed.data, name, layer, table, sql, file, requires };
 }

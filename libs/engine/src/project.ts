@@ -84,7 +84,7 @@ export async function loadProject(dir = defaultPipelinesDir()): Promise<Project>
     'silver.quarantine',
   ]);
   for (const model of models) {
-    const missing = model.inputs.filter((i) => !known.has(i));
+    const missing = model.requires.filter((i) => !known.has(i));
     if (missing.length) throw new UsageError(`${model.file}: unknown inputs ${missing.join(', ')}`);
     if (model.layer === 'silver' && model.inputs.some((i) => i.startsWith('gold.'))) {
       throw new UsageError(`${model.file}: silver cannot read gold`);
@@ -98,7 +98,10 @@ export async function loadProject(dir = defaultPipelinesDir()): Promise<Project>
 export function orderModels(models: readonly Model[]): Model[][] {
   const byName = new Map(models.map((m) => [m.name, m]));
   const pending = new Map(
-    models.map((m) => [m.name, new Set(m.inputs.filter((i) => byName.has(i) && i !== m.name))]),
+    models.map((m) => [
+      m.name,
+      new Set((m.requires ?? m.inputs).filter((i) => byName.has(i) && i !== m.name)),
+    ]),
   );
   const levels: Model[][] = [];
   while (pending.size > 0) {

@@ -1,0 +1,27 @@
+/*
+description: >
+  The people at customers (HZ_PARTIES of type PERSON), CDC applied. Personal data: names, e-mail,
+  phone — each row is one data subject (`party_id`), the key of access and erasure requests.
+inputs: [bronze.erp_hz_parties]
+key: [party_id]
+quality:
+  completeness: [first_name, last_name, email, phone]
+  consistency:
+    - email LIKE '%_@_%'
+expectations:
+  - not_null: [party_id]
+synapse:
+  distribution: REPLICATE
+*/
+SELECT
+  PARTY_ID AS party_id,
+  PERSON_FIRST_NAME AS first_name,
+  PERSON_LAST_NAME AS last_name,
+  EMAIL_ADDRESS AS email,
+  PRIMARY_PHONE_NUMBER AS phone,
+  COUNTRY AS country,
+  _extracted_at
+FROM bronze.erp_hz_parties
+WHERE PARTY_TYPE = 'PERSON'
+QUALIFY row_number() OVER (PARTITION BY PARTY_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC) = 1
+  AND _op <> 'D'
