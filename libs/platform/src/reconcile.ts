@@ -21,7 +21,7 @@ export interface ReconcileDifference {
 export interface ReconcileReport {
   seed: number;
   tolerance: number;
-  compared: { hourly: number; daily: number; values: number };
+  compared: { hourly: number; daily: number; qualityDays: number; values: number };
   /** Every difference beyond the tolerance, worst first. */
   differences: ReconcileDifference[];
   ok: boolean;
@@ -70,11 +70,13 @@ export async function recordSeed(home: string, seed: number): Promise<void> {
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const ratioOf = (a: number | null, b: number | null): number | null => (a === null || !b ? null : a / b);
 
 /**
- * Compares gold's OEE with the plant model's ground truth: every complete machine-hour of
- * gold.agg_oee_hourly and every complete machine-day of gold.agg_oee_daily, KPI by KPI, and every true
- * machine-hour inside the complete span that gold lacks. Reads the warehouse the last medallion run left.
+ * Compares gold with the plant model's ground truth: every complete machine-hour of gold.agg_oee_hourly
+ * and every complete machine-day of gold.agg_oee_daily, KPI by KPI; every true machine-hour inside the
+ * complete span that gold lacks; and per facility and complete day the scrap and defect rates of
+ * gold.agg_defect_rates_daily. Reads the warehouse the last medallion run left.
  */
 export async function reconcileGold(
   home: string,
@@ -168,11 +170,57 @@ export async function reconcileGold(
       compare('agg_oee_daily', `${d['facility_id']}/${machine}/${day}`, d, rollUp(hours));
     }
 
+    // Quality per facility and complete plant day: parts and scrap (from the postings), inspections and
+    // not-OK inspections, and the two rates, against the model's quality truth of the same UTC span.
+    const qualityDays = await read(
+      `SELECT q.facility_id, CAST(q.day AS VARCHAR) AS day,
+         sum(q.total_count) AS total_count, sum(q.scrap_count) AS scrap_count,
+         sum(q.measured) AS measured, sum(q.not_ok) AS not_ok
+       FROM gold.agg_defect_rates_daily AS q
+       WHERE (q.facility_id, q.day) IN (
+         SELECT facility_id, day FROM gold.agg_oee_daily GROUP BY ALL HAVING bool_and(is_complete))
+       GROUP BY ALL ORDER BY 1, 2`,
+    );
+    for (const q of qualityDays) {
+      const day = String(q['day']);
+      const base = Date.parse(`${day}T00:00:00Z`);
+      const hours = Array.from({ length: 30 }, (_, i) => base + (i - 3) * HOUR_MS).filter(
+        (h) => berlinDate.format(new Date(h)) === day,
+      );
+      const truth = plant.quality(
+        new Date(hours[0]!),
+        new Date(hours.at(-1)! + HOUR_MS),
+        String(q['facility_id']) as Parameters<PlantModel['quality']>[2],
+      );
+      const row = `${q['facility_id']}/${day}`;
+      const pairs: [string, number | null, number | null][] = [
+        ['total_count', num(q['total_count']), truth.totalCount],
+        ['scrap_count', num(q['scrap_count']), truth.scrapCount],
+        ['scrap_rate', ratioOf(num(q['scrap_count']), num(q['total_count'])), truth.scrapRate],
+        ['measured', num(q['measured']), truth.measured],
+        ['not_ok', num(q['not_ok']), truth.notOk],
+        ['defect_rate', ratioOf(num(q['not_ok']), num(q['measured'])), truth.defectRate],
+      ];
+      for (const [kpi, g, t] of pairs) {
+        values++;
+        const d = relativeDifference(g, t);
+        if (d > tolerance)
+          differences.push({
+            table: 'agg_defect_rates_daily',
+            row,
+            kpi,
+            gold: g,
+            truth: t,
+            relativeDifference: d,
+          });
+      }
+    }
+
     differences.sort((a, b) => b.relativeDifference - a.relativeDifference);
     return {
       seed: plant.seed,
       tolerance,
-      compared: { hourly: hourly.length, daily: daily.length, values },
+      compared: { hourly: hourly.length, daily: daily.length, qualityDays: qualityDays.length, values },
       differences,
       ok: differences.length === 0 && hourly.length > 0,
     };
