@@ -8,6 +8,10 @@ key: [cust_account_id]
 quarantine:
   - when: party_id IS NULL
     reason: account without a party
+quality:
+  completeness: [name, country, party_id]
+  consistency:
+    - active
 expectations:
   - not_null: [cust_account_id, account_number, name]
   - unique: [account_number]

@@ -4,6 +4,12 @@ description: >
   so mean and standard deviation are those of all the readings, not means of means.
 inputs: [silver.machine_telemetry]
 key: [sensor_id, window_start]
+quality:
+  completeness: [facility_id, machine_id, metric, value_stddev]
+  consistency:
+    - value_min <= value_avg AND value_avg <= value_max
+    - spike_minutes = 0
+    - flatline_minutes = 0
 expectations:
   - not_null: [sensor_id, window_start, sample_count]
 synapse:

@@ -15,6 +15,10 @@ inputs:
   - bronze.mes_regensburg_machine_states
   - bronze.mes_regensburg_quality_measurements
 key: [facility_id]
+quality:
+  completeness: [covered_from, covered_to]
+  consistency:
+    - entities_landed = 3
 expectations:
   - not_null: [facility_id, covered_from, covered_to]
   - condition: { name: span not inverted, sql: covered_to >= covered_from }

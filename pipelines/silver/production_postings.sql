@@ -18,6 +18,11 @@ quarantine:
     reason: posting quantity missing or negative
   - when: machine_id IS NULL
     reason: its order is not in silver.production_orders (quarantined there, or never landed)
+quality:
+  completeness: [machine_id, material_id, ideal_cycle_time_s]
+  consistency:
+    - total_count = good_count + scrap_count
+    - total_count >= 0
 expectations:
   - not_null: [facility_id, order_id, machine_id, posted_at, hour_start]
   - { relationship: { column: order_id, to: silver.production_orders.order_id } }
