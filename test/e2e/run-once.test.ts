@@ -40,8 +40,24 @@ interface Summary {
       file?: string;
     }[];
   };
+  sap: {
+    run: string;
+    function: string;
+    ok: boolean;
+    bapis: { bapi: string; ok: boolean; landed: number; deadLettered: number; error?: { code: string } }[];
+  }[];
   problems: string[];
 }
+
+const SAP_BAPIS = [
+  'bapi_goodsmvt_getitems',
+  'bapi_material_getlist',
+  'bapi_po_getdetail',
+  'rfc_read_table_mard',
+];
+const SAP_FILE =
+  /^bronze\/sap\/(bapi_goodsmvt_getitems|bapi_po_getdetail|rfc_read_table_mard|bapi_material_getlist)\/year=2026\/month=11\/day=23\/\1_20261123T080000000000Z\.parquet$/;
+const sapRowsOf = (summary: Summary) => summary.sap.flatMap((s) => s.bapis).reduce((n, b) => n + b.landed, 0);
 
 const ERP_FILE =
   /^bronze\/oracle-erp\/([a-z_]+)\/year=2026\/month=11\/day=23\/\1_20261123T080000000000Z\.parquet$/;
@@ -85,7 +101,7 @@ describe('aurora run --once', () => {
     expect(verify.code).toBe(0);
     // Silver, gold and the other sources are verified too: at least what these three sources landed.
     const checked = Number(/([\d,]+) rows checked, 0 problems/.exec(verify.stdout)?.[1]?.replaceAll(',', ''));
-    expect(checked).toBeGreaterThanOrEqual(summary.iot.published + mesRows + erpRows);
+    expect(checked).toBeGreaterThanOrEqual(summary.iot.published + mesRows + erpRows + sapRowsOf(summary));
 
     const cat = await aurora(['lake', 'cat', paths[0]!, '--limit', '3'], env);
     const rows = cat.stdout
@@ -138,7 +154,39 @@ describe('aurora run --once', () => {
       expect(r['_source']).toBe('oracle-erp');
     }
 
+    // SAP: both timers ran after the MES; each BAPI landed one file in the exact layout, with the lineage.
+    expect(summary.sap.map((s) => [s.function, s.ok])).toEqual([
+      ['ingestSapTransactional', true],
+      ['ingestSapMaster', true],
+    ]);
+    for (const b of summary.sap.flatMap((s) => s.bapis)) expect(b.landed, b.bapi).toBeGreaterThan(0);
+    const sapFiles = (await aurora(['lake', 'ls', 'bronze/sap/'], env)).stdout.trim().split('\n');
+    expect(sapFiles.map((p) => p.split('/')[2]).sort()).toEqual(SAP_BAPIS);
+    for (const path of sapFiles) {
+      expect(path).toMatch(SAP_FILE);
+      const [row] = (await aurora(['lake', 'cat', path, '--limit', '1'], env)).stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(row).toMatchObject({ _source: 'sap', _extracted_at: '2026-11-23T08:00:00.000Z' });
+      expect(row?.['_batch_id']).toBe(`sap-${path.split('/')[2]}-20261123T080000000000Z`);
+      expect(row?.['_record_key']).toBeTruthy();
+      const typed: Record<string, RegExp> = {
+        bapi_po_getdetail: /"PO_NUMBER":"45000\d{5}".*"DELIV_DATE":"2026-\d\d-\d\dT00:00:00.000Z"/,
+        bapi_goodsmvt_getitems:
+          /"MAT_DOC":"\d{10}".*"ENTRY_QNT":\d+.*"PSTNG_DATE":"2026-11-2\dT00:00:00.000Z"/,
+        rfc_read_table_mard: /"MATNR":"AUR-\d{5}","WERKS":"[123]000","LGORT":"0001".*"LABST":-?\d+/,
+        bapi_material_getlist: /"MATERIAL":"AUR-\d{5}"/,
+      };
+      expect(JSON.stringify(row)).toMatch(typed[path.split('/')[2]!]!);
+    }
+
     const status = JSON.parse((await aurora(['status', '--json'], env)).stdout);
+    expect(status.sources.find((s: { source: string }) => s.source === 'sap')).toMatchObject({
+      rowsLandedTotal: sapRowsOf(summary),
+      deadLetteredTotal: 0,
+      lastError: null,
+    });
     expect(status.sources.map((s: { source: string }) => s.source)).toEqual(
       expect.arrayContaining(['iot', 'mes-augsburg', 'mes-ingolstadt', 'mes-regensburg', 'oracle-erp']),
     );
@@ -189,6 +237,43 @@ describe('aurora run --once', () => {
     expect(recovered?.entities.every((e) => e.ok && e.landed > 0)).toBe(true);
   });
 
+  it('survives SAP unreachable over RFC: retried, dead-lettered with the error object, shown in status; the next cycle catches up', async () => {
+    const env = { ...(await newHome()), AURORA_RETRY_DELAYS_S: '0.01,0.01,0.01' };
+    const args = ['run', '--once', '--seed', '1', '--at', AT, '--window-minutes', '1', '--json'];
+    const down = await aurora([...args, '--fault', 'sap:communication_failure'], env);
+    expect(down.code).toBe(1);
+    const summary = JSON.parse(down.stdout) as Summary;
+    expect(summary.mes.every((f) => f.ok)).toBe(true);
+    const bapis = summary.sap.flatMap((s) => s.bapis);
+    expect(bapis.map((b) => [b.bapi, b.ok, b.error?.code]).sort()).toEqual(
+      SAP_BAPIS.map((b) => [b, false, 'source.unavailable']),
+    );
+    expect(summary.problems.filter((p) => p.startsWith('sap '))).toHaveLength(4);
+    expect((await aurora(['lake', 'ls', 'bronze/sap/'], env)).stdout.trim()).toBe('');
+    const letters = (await aurora(['lake', 'ls', 'bronze/_deadletter/sap/'], env)).stdout.trim().split('\n');
+    expect(letters).toHaveLength(4);
+    const letter = JSON.parse(
+      (await aurora(['lake', 'cat', letters[0]!], env)).stdout.trim().split('\n')[0]!,
+    );
+    expect(letter).toMatchObject({
+      code: 'sap.unavailable',
+      payload: { name: 'RfcLibError', group: 4, code: 1, key: 'RFC_COMMUNICATION_FAILURE' },
+      context: { attempts: 4, rfc_class: 'communication' },
+    });
+    const status = JSON.parse((await aurora(['status', '--json'], env)).stdout);
+    const sap = status.sources.find((s: { source: string }) => s.source === 'sap');
+    expect(sap).toMatchObject({ lastSuccessAt: null, rowsLandedTotal: 0, deadLetteredTotal: 4 });
+    // The master-data run came last: its failure is the last error.
+    expect(sap.lastError).toMatch(
+      /bapi_material_getlist: gave up after 4 attempts.*RFC_COMMUNICATION_FAILURE/,
+    );
+
+    const again = await aurora(args, env);
+    const recovered = JSON.parse(again.stdout) as Summary;
+    expect(recovered.problems.filter((p) => p.startsWith('sap '))).toEqual([]);
+    expect(recovered.sap.every((s) => s.ok && s.bapis.every((b) => b.landed > 0))).toBe(true);
+  });
+
   it('is deterministic for a seed, and two homes never touch each other', async () => {
     const [a, b] = [await newHome(), await newHome()];
     const [ra, rb] = await Promise.all([
@@ -199,6 +284,7 @@ describe('aurora run --once', () => {
     expect(sa.ok && sb.ok).toBe(true);
     expect(sb.iot).toEqual(sa.iot);
     expect(sb.mes).toEqual(sa.mes);
+    expect(sb.sap).toEqual(sa.sap);
     const firstRows = async (env: Record<string, string>) => {
       const path = (await aurora(['lake', 'ls', 'bronze/iot/ingolstadt/'], env)).stdout
         .trim()
@@ -214,7 +300,10 @@ describe('aurora run --once', () => {
     expect(await firstRows(b)).toEqual(await firstRows(a));
     const verifyA = await aurora(['lake', 'verify'], a);
     const mesRowsA = sa.mes.flatMap((f) => f.entities).reduce((n, e) => n + e.landed, 0);
-    expect(verifyA.stdout).toContain(`${sa.iot.published + mesRowsA} rows checked, 0 problems`);
+    const checkedA = Number(
+      /([\d,]+) rows checked, 0 problems/.exec(verifyA.stdout)?.[1]?.replaceAll(',', ''),
+    );
+    expect(checkedA).toBeGreaterThanOrEqual(sa.iot.published + mesRowsA + sapRowsOf(sa));
   });
 
   it('stops with a message naming the bad setting', async () => {
