@@ -1,31 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAzurite } from '@aurora/azurite';
-import { ManualClock, silentLogger, staticSecrets } from '@aurora/core';
+import { loadConfig, ManualClock, silentLogger, systemClock } from '@aurora/core';
 import { createBronze, loadProject, runMedallion, syncToCache } from '@aurora/engine';
-import {
-  bronzePaths,
-  createBlobLake,
-  createCheckpointStore,
-  createTableClient,
-  ParquetCodec,
-} from '@aurora/lake';
-import {
-  catalogue,
-  type MesStandIn,
-  PlantModel,
-  startHydraStandIn,
-  startRegensburgStandIn,
-  startSimaticStandIn,
-} from '@aurora/plant';
-import {
-  createHydraConnector,
-  createRegensburgConnector,
-  createSimaticConnector,
-  type MesConnector,
-  runMesIngestion,
-} from '@aurora/sources';
+import { ERP_FUNCTION, MES_FUNCTIONS } from '@aurora/functions-ingest/functions';
+import { SAP_FUNCTIONS } from '@aurora/functions-sap/functions';
+import { bronzePaths } from '@aurora/lake';
+import { catalogue } from '@aurora/plant';
+import { LocalPlatform } from '@aurora/platform';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { BenchRow } from './table.js';
 
@@ -36,71 +18,30 @@ const DAY_MS = 24 * 3_600_000;
 const MESSAGES_PER_MINUTE = 5_000;
 
 /**
- * Bronze for one plant-day at full scale: the three MES through their real connectors (24 h window), and
- * 7.2 million sensor readings written straight as bronze Parquet (one file per facility and hour, the
- * landing's own columns) — generating them through MQTT would measure the IoT path, not the medallion.
+ * Bronze for one plant-day at full scale: the sources' own timer functions on the local platform with the
+ * plant clock at the day's end — the three MES (24 h window), the Oracle ERP (first-run snapshot plus
+ * CDC) and SAP (hourly and nightly) — and 7.2 million sensor readings written straight as bronze Parquet
+ * (one file per facility and hour, the landing's own columns): generating them through MQTT would
+ * measure the IoT path, not the medallion.
  */
-async function landPlantDay(connectionString: string, codec: ParquetCodec): Promise<number> {
-  const lake = createBlobLake({ connectionString });
-  const clock = new ManualClock(new Date(DAY_START + DAY_MS));
-  const plant = new PlantModel({ seed: 1 });
-  const starts: [
-    (o: { data: PlantModel; clock: ManualClock }) => Promise<MesStandIn>,
-    (s: MesStandIn) => MesConnector,
-  ][] = [
-    [
-      startSimaticStandIn,
-      (s) =>
-        createSimaticConnector({
-          baseUrl: s.url,
-          secrets: staticSecrets(s.credentials),
-          clock,
-          grant: 'password',
-          clientId: s.credentials['clientId']!,
-          username: s.credentials['username']!,
-        }),
-    ],
-    [
-      startHydraStandIn,
-      (s) =>
-        createHydraConnector({
-          baseUrl: s.url,
-          secrets: staticSecrets(s.credentials),
-          clock,
-          accessId: s.credentials['accessId']!,
-        }),
-    ],
-    [
-      startRegensburgStandIn,
-      (s) =>
-        createRegensburgConnector({
-          baseUrl: s.url,
-          secrets: staticSecrets(s.credentials),
-          clock,
-          username: s.credentials['username']!,
-        }),
-    ],
+async function landPlantDay(home: string): Promise<{ platform: LocalPlatform; readings: number }> {
+  const config = loadConfig({ ...process.env, AURORA_HOME: home, AURORA_MES_INITIAL_LOOKBACK_H: '24' });
+  const platform = await LocalPlatform.open({
+    config,
+    log: silentLogger,
+    clock: systemClock,
+    mode: 'one-shot',
+    seed: 1,
+    plantClock: new ManualClock(new Date(DAY_START + DAY_MS)),
+  });
+  const lake = platform.storage.lake;
+  const timers = [
+    ...Object.values(MES_FUNCTIONS).map((f) => f.name),
+    ERP_FUNCTION,
+    SAP_FUNCTIONS.transactional.name,
+    SAP_FUNCTIONS.master.name,
   ];
-  for (const [start, connect] of starts) {
-    const standIn = await start({ data: plant, clock });
-    try {
-      const report = await runMesIngestion(
-        {
-          lake,
-          codec,
-          checkpoints: createCheckpointStore(createTableClient(connectionString, `cp${standIn.facilityId}`)),
-          clock,
-          log: silentLogger,
-          overlapMs: 300_000,
-          initialLookbackMs: DAY_MS,
-        },
-        connect(standIn),
-      );
-      if (!report.ok) throw new Error(report.summary);
-    } finally {
-      await standIn.close();
-    }
-  }
+  for (const name of timers) await platform.host.invokeTimer(name);
 
   const sensors = catalogue.sensors.map((s) => ({
     facility: s.facilityId,
@@ -153,7 +94,7 @@ async function landPlantDay(connectionString: string, codec: ParquetCodec): Prom
     instance.closeSync();
     await rm(dir, { recursive: true, force: true });
   }
-  return readings;
+  return { platform, readings };
 }
 
 /**
@@ -162,12 +103,11 @@ async function landPlantDay(connectionString: string, codec: ParquetCodec): Prom
  * beside the reference, the same models' SQL run directly in DuckDB over the same local bronze.
  */
 export async function benchMedallion(): Promise<BenchRow[]> {
-  const azurite = await startAzurite();
-  const codec = await ParquetCodec.create();
   const home = await mkdtemp(join(tmpdir(), 'aurora-bench-medallion-'));
+  const { platform, readings } = await landPlantDay(home);
   try {
-    const readings = await landPlantDay(azurite.connectionString, codec);
-    const lake = createBlobLake({ connectionString: azurite.connectionString });
+    const lake = platform.storage.lake;
+    const codec = platform.codec;
     const project = await loadProject();
     const clock = new ManualClock(new Date(DAY_START + DAY_MS));
 
@@ -201,6 +141,9 @@ export async function benchMedallion(): Promise<BenchRow[]> {
       connection.closeSync();
       instance.closeSync();
     }
+    let bronzeRows = 0;
+    for (const prefix of ['bronze/mes/', 'bronze/oracle-erp/', 'bronze/sap/'])
+      for await (const f of lake.list(prefix)) bronzeRows += Number(f.metadata['rows'] ?? 0);
     const telemetry = report.models.find((m) => m.model === 'silver.machine_telemetry')?.rows ?? 0;
     return [
       { name: "Medallion, one plant-day: the models' SQL alone in DuckDB", value: refS, unit: 's', ratio: 1 },
@@ -209,12 +152,11 @@ export async function benchMedallion(): Promise<BenchRow[]> {
         value: runS,
         unit: 's',
         ratio: runS / refS,
-        note: `${readings.toLocaleString('en')} readings -> ${telemetry.toLocaleString('en')} sensor-minutes; ${report.models.length} models; target < 60 s`,
+        note: `${readings.toLocaleString('en')} readings -> ${telemetry.toLocaleString('en')} sensor-minutes, ${bronzeRows.toLocaleString('en')} MES/ERP/SAP bronze rows; ${report.models.length} models; target < 60 s`,
       },
     ];
   } finally {
-    codec.close();
-    await azurite.close();
+    await platform.close();
     await rm(home, { recursive: true, force: true });
   }
 }
