@@ -1,5 +1,7 @@
 export * from './bronze-rows.js';
 export * from './erp-tables.js';
+export * from './full-load.js';
+export * from './full-load-state.js';
 export * from './logminer/index.js';
 export * from './oracle-text.js';
 export * from './oracledb-session.js';

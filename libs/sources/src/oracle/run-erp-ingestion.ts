@@ -7,6 +7,7 @@ import {
   type Sleep,
   SourceDataError,
   toAuroraError,
+  UsageError,
 } from '@aurora/core';
 import {
   bronzePaths,
@@ -31,6 +32,7 @@ import {
   sha256Hex,
 } from './bronze-rows.js';
 import { bronzeTableName, type ErpTableConfig, type PersonalData, qualifiedName } from './erp-tables.js';
+import { chunkRange, type FullLoadState, fullLoadKey, type KeyRangePlan } from './full-load-state.js';
 import {
   assembleTransactions,
   compareScn,
@@ -138,6 +140,8 @@ export interface ErpIngestionReport {
   /** Redo rows that could not be landed: dead-lettered with the full SQL, never dropped. */
   deadLettered: number;
   deadLetterFile?: string;
+  /** Tables left out because their full load is unfinished (CDC takes them over when it completes). */
+  fullLoadPending?: string[];
   error?: { code: string; message: string };
   summary: string;
 }
@@ -158,6 +162,7 @@ interface ReadResult {
   snapshot: boolean;
   ddl: string[];
   deadLetters: DeadLetter[];
+  fullLoadPending: string[];
 }
 
 /**
@@ -295,6 +300,23 @@ async function readWindowOn(
     checkpoint.fromScn = snapshotScn;
     checkpoint.lowWatermarkScn = snapshotScn;
   }
+  // A table whose full load (`aurora erp full-load`) is unfinished is left to it: the load hands it to
+  // CDC when it completes, with the SCN CDC must take over from.
+  const fullLoadPending: string[] = [];
+  for (const run of [...runs.values()]) {
+    const known =
+      run.config.mode === 'logminer' ? checkpoint.tables[run.name] : checkpoint.watermarks[run.name];
+    if (known !== undefined) continue;
+    const load = await deps.checkpoints.load<FullLoadState>(ERP_SOURCE, fullLoadKey(run.name));
+    if (!load || load.value.completedAt) continue;
+    run.writer.close();
+    runs.delete(run.name);
+    fullLoadPending.push(run.name);
+    log.warn(
+      { event: 'ingest.erp.full_load_pending', table: run.name, loadId: load.value.loadId },
+      `${run.name}: its full load ${load.value.loadId} is unfinished; CDC takes the table over when it completes`,
+    );
+  }
   let snapshot = false;
   for (const run of runs.values()) {
     if (run.config.mode === 'logminer' && checkpoint.tables[run.name] === undefined) {
@@ -345,10 +367,11 @@ async function readWindowOn(
     for (const run of watermarked)
       await readWatermark(deps, session, run, { now, currentScn, lineage, checkpoint }, log);
   }
-  return { runs, checkpoint, etag: stored?.etag, window, snapshot, ddl, deadLetters };
+  return { runs, checkpoint, etag: stored?.etag, window, snapshot, ddl, deadLetters, fullLoadPending };
 }
 
-async function tableColumns(
+/** A table's columns as the data dictionary has them now. */
+export async function tableColumns(
   session: OracleSession,
   owner: string,
   tableName: string,
@@ -394,23 +417,41 @@ export async function planChunks(
   config: ErpTableConfig,
   options: { scn?: Scn; chunkRows: number },
 ): Promise<ChunkPlan> {
+  const plan = await planKeyRanges(session, config, options);
+  const chunks = Array.from({ length: plan.count }, (_, i) => chunkRange(plan, i));
+  return { column: plan.column, chunks, rows: plan.rows };
+}
+
+/** {@link planChunks} as a formula (lo, width, count): what a full load's checkpoint keeps. */
+export async function planKeyRanges(
+  session: OracleSession,
+  config: ErpTableConfig,
+  options: { scn?: Scn; chunkRows: number; signal?: AbortSignal },
+): Promise<KeyRangePlan> {
   const column = quoteIdentifier(config.key[0]!);
   const asOf = options.scn ? ' AS OF SCN :scn' : '';
   const sql = `SELECT TO_CHAR(MIN(${column})) AS "LO", TO_CHAR(MAX(${column})) AS "HI", TO_CHAR(COUNT(*)) AS "N" FROM ${quoteIdentifier(config.owner)}.${quoteIdentifier(config.name)}${asOf}`;
-  const row = (await session.execute(sql, options.scn ? { scn: options.scn } : {})).rows[0] ?? {};
+  const row =
+    (
+      await session.execute(
+        sql,
+        options.scn ? { scn: options.scn } : {},
+        options.signal ? { signal: options.signal } : {},
+      )
+    ).rows[0] ?? {};
   const rows = Number(row['N'] ?? 0);
-  if (rows === 0 || row['LO'] === null || row['HI'] === null)
-    return { column: config.key[0]!, chunks: [], rows: 0 };
-  const lo = BigInt(row['LO']!);
-  const hi = BigInt(row['HI']!) + 1n;
-  const count = BigInt(Math.max(1, Math.ceil(rows / Math.max(1, options.chunkRows))));
-  const width = (hi - lo + count - 1n) / count;
-  const chunks: { lo: string; hi: string }[] = [];
-  for (let start = lo; start < hi; start += width) {
-    const end = start + width < hi ? start + width : hi;
-    chunks.push({ lo: String(start), hi: String(end) });
-  }
-  return { column: config.key[0]!, chunks, rows };
+  if (rows === 0 || !row['LO'] || !row['HI'])
+    return { column: config.key[0]!, lo: '0', hi: '0', width: '1', count: 0, rows: 0 };
+  if (!/^-?\d+$/.test(row['LO']) || !/^-?\d+$/.test(row['HI']))
+    throw new UsageError(
+      `${qualifiedName(config)}: its first key column ${config.key[0]} is not an integer (${row['LO']}), so it cannot be chunked by key ranges`,
+    );
+  const lo = BigInt(row['LO']);
+  const hi = BigInt(row['HI']) + 1n;
+  const wanted = BigInt(Math.max(1, Math.ceil(rows / Math.max(1, options.chunkRows))));
+  const width = (hi - lo + wanted - 1n) / wanted;
+  const count = Number((hi - lo + width - 1n) / width);
+  return { column: config.key[0]!, lo: String(lo), hi: String(hi), width: String(width), count, rows };
 }
 
 /** Reads one key range, as of an SCN, yielding the fetched rows with their checksum. */
@@ -844,7 +885,10 @@ async function land(
     `${ERP_SOURCE}: ${result.snapshot ? 'snapshot + ' : ''}${window ? `SCN (${window.fromScn}, ${window.toScn}]` : 'no new SCNs'}, ` +
     `${rows} rows in ${tables.filter((t) => t.rows > 0).length} tables` +
     (result.ddl.length > 0 ? `, ${result.ddl.length} DDL` : '') +
-    (result.deadLetters.length > 0 ? `, ${result.deadLetters.length} dead-lettered` : '');
+    (result.deadLetters.length > 0 ? `, ${result.deadLetters.length} dead-lettered` : '') +
+    (result.fullLoadPending.length > 0
+      ? `, waiting for the full load of ${result.fullLoadPending.join(', ')}`
+      : '');
   log.info(
     {
       event: 'ingest.erp.batch.landed',
@@ -864,6 +908,7 @@ async function land(
     ddl: result.ddl,
     deadLettered: result.deadLetters.length,
     ...(letters ? { deadLetterFile: letters.path } : {}),
+    ...(result.fullLoadPending.length > 0 ? { fullLoadPending: result.fullLoadPending } : {}),
     summary,
   };
 }
