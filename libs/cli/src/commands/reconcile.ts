@@ -32,7 +32,7 @@ export function registerReconcile(program: Command): void {
       if (opts.json) ctx.out(JSON.stringify(report, null, 2));
       else {
         ctx.out(
-          `reconcile: seed ${seed}, ${report.compared.hourly.toLocaleString('en')} machine-hours and ${report.compared.daily.toLocaleString('en')} machine-days, ${report.compared.qualityDays} facility-days of quality, ${report.compared.values.toLocaleString('en')} values, tolerance ${(tolerance * 100).toPrecision(2)} %`,
+          `reconcile: seed ${seed}, ${report.compared.hourly.toLocaleString('en')} machine-hours and ${report.compared.daily.toLocaleString('en')} machine-days, ${report.compared.qualityDays} facility-days of quality, ${report.compared.supplyDays} facility-days of supply chain, ${report.compared.values.toLocaleString('en')} values, tolerance ${(tolerance * 100).toPrecision(2)} %`,
         );
         if (report.compared.hourly === 0) ctx.out('nothing to compare: no complete hour in gold yet');
         for (const d of report.differences.slice(0, Number(opts.worst))) {
