@@ -114,6 +114,7 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
     dependencies: {
       lakeBlobUrl: lake.blobEndpoint,
       lakeTableUrl: lake.tableEndpoint,
+      lakeDfsUrl: lake.dfsEndpoint,
       eventHubsNamespaceFqdn: ingestion.namespaceFqdn,
       synapseSqlEndpoint: analytics.sqlEndpoint,
       sqlPoolName: SQL_POOL_NAME,

@@ -162,6 +162,6 @@ describe('medallion activities', () => {
   });
 
   it('say what is missing when Synapse is not configured', async () => {
-    await expect(activities.loadSynapse({ runId: 'r1' })).rejects.toThrow(/AURORA_SYNAPSE_SERVER/);
+    await expect(activities.loadSynapse({ runId: 'r1' })).rejects.toThrow(/AURORA_SYNAPSE_SQL_SERVER/);
   });
 });

@@ -246,7 +246,7 @@ export function createActivities(deps: ActivityDeps) {
     async loadSynapse(input: { runId: string }): Promise<SynapseLoad> {
       if (!deps.synapse)
         throw new UsageError(
-          'no Synapse pool configured: set AURORA_SYNAPSE_SERVER and AURORA_SYNAPSE_DATABASE',
+          'no Synapse pool configured: set AURORA_SYNAPSE_SQL_SERVER and AURORA_SYNAPSE_SQL_DATABASE',
         );
       const full = await project();
       const ddl = synapseDdl(full, await readGoldSources({ lake: deps.lake, codec: deps.codec }, full), {
@@ -261,7 +261,7 @@ export function createActivities(deps: ActivityDeps) {
     async refreshMaterializedViews(input: { runId: string; threshold: number }): Promise<ViewRefreshReport> {
       if (!deps.synapse)
         throw new UsageError(
-          'no Synapse pool configured: set AURORA_SYNAPSE_SERVER and AURORA_SYNAPSE_DATABASE',
+          'no Synapse pool configured: set AURORA_SYNAPSE_SQL_SERVER and AURORA_SYNAPSE_SQL_DATABASE',
         );
       const views = await refreshViews(await deps.synapse.runner(), input.threshold);
       return { views, rebuilt: views.filter((v) => v.rebuilt).map((v) => v.view) };

@@ -33,6 +33,8 @@ export const FUNCTION_APPS: Record<
 export interface ComputeDependencies {
   lakeBlobUrl: pulumi.Input<string>;
   lakeTableUrl: pulumi.Input<string>;
+  /** The lake's DFS endpoint: COPY INTO reads Parquet through the workspace identity only over `.dfs`. */
+  lakeDfsUrl: pulumi.Input<string>;
   eventHubsNamespaceFqdn: pulumi.Input<string>;
   synapseSqlEndpoint: pulumi.Input<string>;
   sqlPoolName: string;
@@ -285,6 +287,12 @@ function settingsFor(
   if (app === 'orchestrator' || app === 'api') {
     settings['AURORA_SYNAPSE_SQL_SERVER'] = deps.synapseSqlEndpoint;
     settings['AURORA_SYNAPSE_SQL_DATABASE'] = deps.sqlPoolName;
+  }
+  if (app === 'orchestrator') {
+    // host.json names the Durable task hub %AURORA_TASK_HUB%: one per stack, in the host storage account.
+    settings['AURORA_TASK_HUB'] = `medallion${stack}`;
+    settings['AURORA_LAKE_DFS_URL'] = deps.lakeDfsUrl;
+    settings['AURORA_SYNAPSE_MV_REBUILD_THRESHOLD'] = '0.3';
   }
   if (app === 'api') {
     settings['AURORA_AUTH_ISSUER'] =

@@ -9,8 +9,8 @@ describe('loadConfig: Synapse', () => {
 
   it('takes server and database together and derives the DFS endpoint from the blob URL', () => {
     const config = loadConfig({
-      AURORA_SYNAPSE_SERVER: 'synw-aurora-prod.sql.azuresynapse.net',
-      AURORA_SYNAPSE_DATABASE: 'gold',
+      AURORA_SYNAPSE_SQL_SERVER: 'synw-aurora-prod.sql.azuresynapse.net',
+      AURORA_SYNAPSE_SQL_DATABASE: 'gold',
       AURORA_SYNAPSE_MV_REBUILD_THRESHOLD: '0.5',
       AURORA_LAKE_BLOB_URL: 'https://staurora.blob.core.windows.net',
       AURORA_LAKE_TABLE_URL: 'https://staurora.table.core.windows.net',
@@ -23,8 +23,8 @@ describe('loadConfig: Synapse', () => {
   });
 
   it('names the missing half of the pool settings', () => {
-    expect(() => loadConfig({ AURORA_SYNAPSE_SERVER: 'synw.sql.azuresynapse.net' })).toThrow(
-      /AURORA_SYNAPSE_DATABASE: required with AURORA_SYNAPSE_SERVER/,
+    expect(() => loadConfig({ AURORA_SYNAPSE_SQL_SERVER: 'synw.sql.azuresynapse.net' })).toThrow(
+      /AURORA_SYNAPSE_SQL_DATABASE: required with AURORA_SYNAPSE_SQL_SERVER/,
     );
     expect(() => loadConfig({ AURORA_SYNAPSE_MV_REBUILD_THRESHOLD: '-1' })).toThrow(ConfigError);
   });

@@ -114,11 +114,11 @@ export const configSchema = z.object({
     .default(3600),
   AURORA_ERP_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   AURORA_LAKE_DFS_URL: z.url({ protocol: /^https$/ }).optional(),
-  AURORA_SYNAPSE_SERVER: z
+  AURORA_SYNAPSE_SQL_SERVER: z
     .string()
     .regex(/^[A-Za-z0-9.-]+$/, 'expected the SQL endpoint host, e.g. synw-aurora-prod.sql.azuresynapse.net')
     .optional(),
-  AURORA_SYNAPSE_DATABASE: z.string().optional(),
+  AURORA_SYNAPSE_SQL_DATABASE: z.string().optional(),
   AURORA_SYNAPSE_MV_REBUILD_THRESHOLD: z.coerce.number().positive().max(100).default(0.3),
 });
 
@@ -286,8 +286,8 @@ export function loadConfig(
       chunkRows: c.AURORA_ERP_CHUNK_ROWS,
     },
     synapse: {
-      ...(c.AURORA_SYNAPSE_SERVER
-        ? { pool: { server: c.AURORA_SYNAPSE_SERVER, database: c.AURORA_SYNAPSE_DATABASE ?? '' } }
+      ...(c.AURORA_SYNAPSE_SQL_SERVER
+        ? { pool: { server: c.AURORA_SYNAPSE_SQL_SERVER, database: c.AURORA_SYNAPSE_SQL_DATABASE ?? '' } }
         : {}),
       ...(c.AURORA_LAKE_DFS_URL || c.AURORA_LAKE_BLOB_URL
         ? { lakeDfsUrl: c.AURORA_LAKE_DFS_URL ?? c.AURORA_LAKE_BLOB_URL!.replace('.blob.', '.dfs.') }
@@ -360,8 +360,8 @@ function requiredTogether(c: RawConfig): { variable: string; problem: string }[]
   need(c.AURORA_MES_REGENSBURG_URL, 'AURORA_MES_REGENSBURG_USERNAME', 'AURORA_MES_REGENSBURG_URL');
   need(c.AURORA_ERP_CONNECT_STRING, 'AURORA_ERP_USER', 'AURORA_ERP_CONNECT_STRING');
   need(c.AURORA_ERP_ORACLE_CLIENT_LIB_DIR, 'AURORA_ERP_CONNECT_STRING', 'AURORA_ERP_ORACLE_CLIENT_LIB_DIR');
-  need(c.AURORA_SYNAPSE_SERVER, 'AURORA_SYNAPSE_DATABASE', 'AURORA_SYNAPSE_SERVER');
-  need(c.AURORA_SYNAPSE_DATABASE, 'AURORA_SYNAPSE_SERVER', 'AURORA_SYNAPSE_DATABASE');
+  need(c.AURORA_SYNAPSE_SQL_SERVER, 'AURORA_SYNAPSE_SQL_DATABASE', 'AURORA_SYNAPSE_SQL_SERVER');
+  need(c.AURORA_SYNAPSE_SQL_DATABASE, 'AURORA_SYNAPSE_SQL_SERVER', 'AURORA_SYNAPSE_SQL_DATABASE');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_SYSNR', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_CLIENT', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST, 'AURORA_SAP_USER', 'AURORA_SAP_ASHOST or AURORA_SAP_DEST');
