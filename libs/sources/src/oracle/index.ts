@@ -10,3 +10,4 @@ export * from './session.js';
 export * from './stand-in/erp-stand-in.js';
 export * from './stand-in/stand-in-session.js';
 export * from './statements.js';
+export * from './verify-load.js';
