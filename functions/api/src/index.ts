@@ -1,5 +1,60 @@
-import { systemClock } from '@aurora/core';
+import { createTokenVerifier, SynapseGoldReader } from '@aurora/api';
+import { ConfigError, createLogger, loadConfig, systemClock } from '@aurora/core';
+import { createSourceStatusStore, storageFromConnectionString, storageFromIdentity } from '@aurora/lake';
+import { catalogue } from '@aurora/plant';
 import { registerInAzure } from '@aurora/runtime';
-import { apiApp } from './functions.js';
+import { DefaultAzureCredential } from '@azure/identity';
+import { createRemoteJWKSet } from 'jose';
+import { type ApiServices, apiApp } from './functions.js';
 
-registerInAzure(apiApp({ clock: systemClock, version: process.env['AURORA_VERSION'] ?? 'dev' }));
+/**
+ * Composition root for Azure, built on the first request: gold from the Synapse dedicated SQL pool (the
+ * app's managed identity), tokens from Entra ID (issuer, audience and JWKS from AURORA_API_*), freshness
+ * from the source status table. Rate limits and the GET cache are API Management's.
+ */
+const services = async (): Promise<ApiServices> => {
+  const config = loadConfig();
+  const missing = [
+    ...(config.synapse.pool
+      ? []
+      : [{ variable: 'AURORA_SYNAPSE_SQL_SERVER', problem: 'the api reads gold from the Synapse pool' }]),
+    ...(config.api.auth
+      ? []
+      : [{ variable: 'AURORA_API_ISSUER', problem: 'the api in Azure verifies Entra ID tokens' }]),
+  ];
+  if (missing.length > 0)
+    throw new ConfigError(
+      `invalid configuration:\n${missing.map((m) => `  ${m.variable}: ${m.problem}`).join('\n')}`,
+      missing,
+    );
+  const credential = new DefaultAzureCredential();
+  const storage =
+    config.storage.kind === 'azure'
+      ? storageFromConnectionString(config.storage.connectionString)
+      : config.storage.kind === 'azure-identity'
+        ? storageFromIdentity({ ...config.storage, credential })
+        : undefined;
+  if (!storage) throw new Error('the api in Azure needs AURORA_LAKE_BLOB_URL and AURORA_LAKE_TABLE_URL');
+  const auth = config.api.auth!;
+  const pool = config.synapse.pool!;
+  return {
+    context: {
+      gold: SynapseGoldReader.fromOptions({ server: pool.server, database: pool.database, credential }),
+      clock: systemClock,
+      facilities: catalogue.facilities.map((f) => f.id),
+      sourceStatus: createSourceStatusStore(storage.table('sourcestatus')),
+      knownSources: ['iot', ...catalogue.facilities.map((f) => `mes-${f.id}`), 'sap', 'oracle-erp'],
+      iotSlaS: config.iot.slaS,
+    },
+    verify: createTokenVerifier({
+      issuer: auth.issuer,
+      audience: auth.audience,
+      keys: createRemoteJWKSet(new URL(auth.jwksUrl)),
+      clock: systemClock,
+      facilityClaim: config.api.facilityClaim,
+    }),
+    log: createLogger({ level: config.logLevel, name: 'api' }),
+  };
+};
+
+registerInAzure(apiApp({ clock: systemClock, version: process.env['AURORA_VERSION'] ?? 'dev', services }));

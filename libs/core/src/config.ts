@@ -120,6 +120,16 @@ export const configSchema = z.object({
     .optional(),
   AURORA_SYNAPSE_SQL_DATABASE: z.string().optional(),
   AURORA_SYNAPSE_MV_REBUILD_THRESHOLD: z.coerce.number().positive().max(100).default(0.3),
+  AURORA_API_ISSUER: z.string().optional(),
+  AURORA_API_AUDIENCE: z.string().optional(),
+  AURORA_API_JWKS_URL: z.url({ protocol: /^https$/ }).optional(),
+  AURORA_API_FACILITY_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a claim name')
+    .default('facility'),
+  AURORA_API_RATE_LIMIT_CALLS: z.coerce.number().int().min(1).default(1000),
+  AURORA_API_RATE_LIMIT_PERIOD_S: z.coerce.number().int().min(1).default(3600),
+  AURORA_API_CACHE_TTL_S: z.coerce.number().int().min(0).default(300),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -145,6 +155,17 @@ export interface AuroraConfig {
   eventHub: { namespace?: string; name: string; consumerGroup: string };
   erp: ErpConfig;
   synapse: SynapseConfig;
+  api: ApiConfig;
+}
+
+/**
+ * The HTTP API. Without `auth`, tokens come from Aurora's local issuer (`aurora token`); with it, from
+ * Entra ID. `gateway` is what the local host applies in place of API Management.
+ */
+export interface ApiConfig {
+  auth?: { issuer: string; audience: string; jwksUrl: string };
+  facilityClaim: string;
+  gateway: { calls: number; periodS: number; cacheTtlS: number };
 }
 
 /** The Synapse dedicated pool gold is loaded into (orchestrator, Azure only); unset server = no pool. */
@@ -294,6 +315,23 @@ export function loadConfig(
         : {}),
       mvRebuildThreshold: c.AURORA_SYNAPSE_MV_REBUILD_THRESHOLD,
     },
+    api: {
+      ...(c.AURORA_API_ISSUER
+        ? {
+            auth: {
+              issuer: c.AURORA_API_ISSUER,
+              audience: c.AURORA_API_AUDIENCE ?? '',
+              jwksUrl: c.AURORA_API_JWKS_URL ?? '',
+            },
+          }
+        : {}),
+      facilityClaim: c.AURORA_API_FACILITY_CLAIM,
+      gateway: {
+        calls: c.AURORA_API_RATE_LIMIT_CALLS,
+        periodS: c.AURORA_API_RATE_LIMIT_PERIOD_S,
+        cacheTtlS: c.AURORA_API_CACHE_TTL_S,
+      },
+    },
     sap: {
       ...(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST
         ? {
@@ -362,6 +400,10 @@ function requiredTogether(c: RawConfig): { variable: string; problem: string }[]
   need(c.AURORA_ERP_ORACLE_CLIENT_LIB_DIR, 'AURORA_ERP_CONNECT_STRING', 'AURORA_ERP_ORACLE_CLIENT_LIB_DIR');
   need(c.AURORA_SYNAPSE_SQL_SERVER, 'AURORA_SYNAPSE_SQL_DATABASE', 'AURORA_SYNAPSE_SQL_SERVER');
   need(c.AURORA_SYNAPSE_SQL_DATABASE, 'AURORA_SYNAPSE_SQL_SERVER', 'AURORA_SYNAPSE_SQL_DATABASE');
+  need(c.AURORA_API_ISSUER, 'AURORA_API_AUDIENCE', 'AURORA_API_ISSUER');
+  need(c.AURORA_API_ISSUER, 'AURORA_API_JWKS_URL', 'AURORA_API_ISSUER');
+  need(c.AURORA_API_AUDIENCE, 'AURORA_API_ISSUER', 'AURORA_API_AUDIENCE');
+  need(c.AURORA_API_JWKS_URL, 'AURORA_API_ISSUER', 'AURORA_API_JWKS_URL');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_SYSNR', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST, 'AURORA_SAP_CLIENT', 'AURORA_SAP_ASHOST');
   need(c.AURORA_SAP_ASHOST || c.AURORA_SAP_DEST, 'AURORA_SAP_USER', 'AURORA_SAP_ASHOST or AURORA_SAP_DEST');

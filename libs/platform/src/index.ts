@@ -1,3 +1,4 @@
+export * from './api.js';
 export * from './live-sensors.js';
 export * from './platform.js';
 export * from './reconcile.js';

@@ -24,6 +24,7 @@ import {
   type MesIngestionReport,
   startEmbeddedBroker,
 } from '@aurora/sources';
+import { localApiServices } from './api.js';
 import { type LocalErp, openErp } from './erp.js';
 import { openMes } from './mes.js';
 import { type LocalSap, openSap } from './sap.js';
@@ -181,7 +182,11 @@ export class LocalPlatform {
         apps: [
           ingestApp(async () => ({ telemetry, mes: mesDeps, erp: erpDeps })),
           sapApp(async () => sapDeps),
-          apiApp({ clock, version: 'local' }),
+          apiApp({
+            clock,
+            version: 'local',
+            services: () => localApiServices({ config, clock, log, status }),
+          }),
         ],
         log: log.child({ component: 'host' }),
         port: service ? config.port : 0,

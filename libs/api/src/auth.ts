@@ -1,0 +1,121 @@
+import type { Clock } from '@aurora/core';
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { ApiProblem } from './problem.js';
+
+/** The four roles, by the value their app role carries in the token's `roles` claim (Entra app roles). */
+export const ROLE_CLAIMS = {
+  'platform-admin': 'Aurora.PlatformAdmin',
+  'data-engineer': 'Aurora.DataEngineer',
+  analyst: 'Aurora.Analyst',
+  viewer: 'Aurora.Viewer',
+} as const;
+export type Role = keyof typeof ROLE_CLAIMS;
+export const ROLES = Object.keys(ROLE_CLAIMS) as Role[];
+
+/** Display names, as ARCHITECTURE §4 names the roles. */
+export const ROLE_NAMES: Record<Role, string> = {
+  'platform-admin': 'Platform Admin',
+  'data-engineer': 'Data Engineer',
+  analyst: 'Analyst',
+  viewer: 'Viewer',
+};
+
+/** The claim that restricts a caller to facilities: a facility id or a list of them; absent = every facility. */
+export const DEFAULT_FACILITY_CLAIM = 'facility';
+
+/** Who is calling, as the token says. */
+export interface Principal {
+  subject: string;
+  roles: ReadonlySet<Role>;
+  /** The facilities the caller may see; `all` without a facility claim. */
+  facilities: readonly string[] | 'all';
+}
+
+export const canSeeFacility = (p: Principal, facility: string): boolean =>
+  p.facilities === 'all' || p.facilities.includes(facility);
+
+/**
+ * Personal data (customer contacts, supplier contact persons) is only for Platform Admins. None of the
+ * API's endpoints returns personal data yet; the governance issue adds those that do, through this check
+ * (and its audit record).
+ */
+export const PERSONAL_DATA_ROLES: readonly Role[] = ['platform-admin'];
+export const canSeePersonalData = (p: Principal): boolean => PERSONAL_DATA_ROLES.some((r) => p.roles.has(r));
+
+export interface VerifierOptions {
+  issuer: string;
+  audience: string;
+  /** The issuer's keys: `createRemoteJWKSet(url)` for Entra ID, `createLocalJWKSet(jwks)` locally. */
+  keys: JWTVerifyGetKey;
+  clock: Clock;
+  facilityClaim?: string;
+  /** Seconds of clock skew allowed on exp/nbf. */
+  clockToleranceS?: number;
+}
+
+export type TokenVerifier = (authorization: string | undefined) => Promise<Principal>;
+
+const unauthorized = (code: string, detail: string) =>
+  new ApiProblem(
+    401,
+    code,
+    detail,
+    {},
+    {
+      'www-authenticate': `Bearer realm="aurora", error="invalid_token", error_description="${detail.replaceAll('"', "'")}"`,
+    },
+  );
+
+/**
+ * Checks a bearer JWT: signature against the issuer's JWKS (asymmetric algorithms only, so `alg: none`
+ * and HMAC tokens signed with a public key are refused), issuer, audience, expiry and not-before. Any
+ * failure is a 401 naming what was wrong, never why the signature check failed internally.
+ */
+export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  const facilityClaim = options.facilityClaim ?? DEFAULT_FACILITY_CLAIM;
+  return async (authorization) => {
+    if (!authorization)
+      throw new ApiProblem(
+        401,
+        'token.missing',
+        'a bearer token is required',
+        {},
+        {
+          'www-authenticate': 'Bearer realm="aurora"',
+        },
+      );
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization.trim());
+    if (!match) throw unauthorized('token.malformed', 'the Authorization header is not "Bearer <JWT>"');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(match[1]!, options.keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'],
+        clockTolerance: options.clockToleranceS ?? 60,
+        currentDate: options.clock.now(),
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw unauthorized('token.expired', 'the token has expired');
+      if (error instanceof errors.JWTClaimValidationFailed)
+        throw unauthorized('token.claims', `the token's ${error.claim} claim is not accepted`);
+      if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey)
+        throw unauthorized('token.signature', 'the token is not signed by the trusted issuer');
+      if (error instanceof errors.JOSEAlgNotAllowed)
+        throw unauthorized('token.algorithm', 'the token is signed with an algorithm that is not accepted');
+      if (error instanceof errors.JOSEError) throw unauthorized('token.invalid', 'the token is not valid');
+      throw error;
+    }
+    const roleClaims = Array.isArray(payload['roles']) ? (payload['roles'] as unknown[]) : [];
+    const roles = new Set(ROLES.filter((r) => roleClaims.includes(ROLE_CLAIMS[r])));
+    const rawFacility = payload[facilityClaim];
+    const facilities =
+      rawFacility === undefined
+        ? 'all'
+        : (Array.isArray(rawFacility) ? rawFacility : [rawFacility]).filter(
+            (f): f is string => typeof f === 'string',
+          );
+    return { subject: String(payload.sub), roles, facilities };
+  };
+}

@@ -1,0 +1,174 @@
+import { type FacilityId, oeeOf, plantDayBounds, plantDayOf, shiftAt } from '@aurora/plant';
+import { z } from 'zod';
+import type { Role } from './auth.js';
+import { type ApiContext, requireFacility, resolveWindow } from './context.js';
+import { defineEndpoint, queryObjectSchema } from './endpoint.js';
+import type { GoldRow } from './gold-reader.js';
+import { facilityIdSchema, instantParam, isoDate, isoInstant, oeeFiguresSchema } from './schemas.js';
+import { ident, isTrue, join, type Statement, sql } from './statement.js';
+
+const MEASURES = ['planned_time_s', 'run_time_s', 'ideal_output_s', 'total_count', 'good_count'] as const;
+type Sums = Record<(typeof MEASURES)[number] | 'hours' | 'complete_hours', number>;
+
+const periodSchema = (id: string, extra: z.ZodRawShape) =>
+  z.object({ from: isoInstant, to: isoInstant, ...extra, figures: oeeFiguresSchema }).meta({ id });
+
+export const oeeResponseSchema = z
+  .object({
+    facility_id: z.string(),
+    window: periodSchema('OeeWindow', {}),
+    current_shift: periodSchema('OeeShift', {
+      shift: z.enum(['early', 'late', 'night']),
+      shift_date: isoDate,
+    })
+      .nullable()
+      .meta({ description: 'the shift worked at `to` (up to `to`); null when no shift is worked then' }),
+    current_day: periodSchema('OeeDay', { day: isoDate }).meta({
+      description: 'the plant-local day (Europe/Berlin) of `to`, from its start to `to`',
+    }),
+    machines: z.array(
+      z.object({
+        machine_id: z.string(),
+        window: oeeFiguresSchema,
+        current_shift: oeeFiguresSchema.nullable(),
+        current_day: oeeFiguresSchema,
+      }),
+    ),
+  })
+  .meta({ id: 'OeeReport' });
+
+export const oeeQuerySchema = queryObjectSchema({
+  from: instantParam.optional().meta({ description: 'window start (default: 24 h before `to`)' }),
+  to: instantParam.optional().meta({ description: 'window end, exclusive (default: now)' }),
+});
+
+const READERS: readonly Role[] = ['platform-admin', 'data-engineer', 'analyst', 'viewer'];
+
+/** Figures from sums: the ratios of docs/oee.md (oeeOf, the plant model's own), never averaged. */
+export function figuresOf(s: Sums) {
+  const f = oeeOf({
+    plannedTimeS: s.planned_time_s,
+    runTimeS: s.run_time_s,
+    idealOutputS: s.ideal_output_s,
+    totalCount: s.total_count,
+    goodCount: s.good_count,
+  });
+  const round3 = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    planned_time_s: round3(s.planned_time_s),
+    run_time_s: round3(s.run_time_s),
+    ideal_output_s: round3(s.ideal_output_s),
+    total_count: s.total_count,
+    good_count: s.good_count,
+    scrap_count: s.total_count - s.good_count,
+    availability: f.availability,
+    performance: f.performance,
+    quality: f.quality,
+    oee: f.oee,
+    hours: s.hours,
+    is_complete: s.hours > 0 && s.complete_hours === s.hours,
+  };
+}
+
+const zero = (): Sums => ({
+  planned_time_s: 0,
+  run_time_s: 0,
+  ideal_output_s: 0,
+  total_count: 0,
+  good_count: 0,
+  hours: 0,
+  complete_hours: 0,
+});
+
+/** Conditional sums of one period: `SUM(CASE WHEN hour_start in [from, to) THEN m ELSE 0 END) AS p_m`. */
+function periodColumns(prefix: string, from: Date, to: Date): Statement[] {
+  const inside = sql`hour_start >= ${from} AND hour_start < ${to}`;
+  return [
+    ...MEASURES.map(
+      (m) => sql`SUM(CASE WHEN ${inside} THEN ${ident(m)} ELSE 0 END) AS ${ident(`${prefix}_${m}`)}`,
+    ),
+    sql`SUM(CASE WHEN ${inside} THEN 1 ELSE 0 END) AS ${ident(`${prefix}_hours`)}`,
+    sql`SUM(CASE WHEN ${inside} AND ${isTrue('is_complete')} THEN 1 ELSE 0 END) AS ${ident(`${prefix}_complete_hours`)}`,
+  ];
+}
+
+const sumsOf = (row: GoldRow, prefix: string): Sums => {
+  const s = zero();
+  for (const k of Object.keys(s) as (keyof Sums)[]) s[k] = Number(row[`${prefix}_${k}`] ?? 0);
+  return s;
+};
+const add = (a: Sums, b: Sums): Sums => {
+  const s = zero();
+  for (const k of Object.keys(s) as (keyof Sums)[]) s[k] = a[k] + b[k];
+  return s;
+};
+
+/** GET /production/oee/{facility_id} */
+export const oeeEndpoint = (ctx: ApiContext) =>
+  defineEndpoint({
+    name: 'getProductionOee',
+    method: 'GET',
+    path: '/production/oee/{facility_id}',
+    summary: 'OEE of a facility: a time window, the current shift and day, per machine',
+    description:
+      'Sums planned and run time, ideal output and part counts of gold.agg_oee_hourly (hours whose start lies in [from, to)) and computes availability, performance, quality and OEE from the sums, for the facility and each machine. "Current" is as of `to`.',
+    roles: READERS,
+    params: z.strictObject({ facility_id: facilityIdSchema }),
+    query: oeeQuerySchema,
+    response: oeeResponseSchema,
+    errors: [404],
+    async handle({ params, query, principal }) {
+      requireFacility(ctx, principal, params.facility_id);
+      const { from, to } = resolveWindow(ctx, query, 86_400, 31 * 86_400);
+      const last = new Date(to.getTime() - 1);
+      const shift = shiftAt(params.facility_id as FacilityId, last);
+      const day = plantDayOf(last);
+      const dayFrom = plantDayBounds(day).startAt;
+      const shiftTo = shift ? new Date(Math.min(shift.endAt.getTime(), to.getTime())) : to;
+      const lower = new Date(
+        Math.min(from.getTime(), dayFrom.getTime(), shift?.startAt.getTime() ?? Infinity),
+      );
+      const columns = [
+        ...periodColumns('w', from, to),
+        ...periodColumns('d', dayFrom, to),
+        ...(shift ? periodColumns('s', shift.startAt, shiftTo) : []),
+      ];
+      const rows = await ctx.gold.query(sql`SELECT machine_id, ${join(columns, ', ')}
+FROM gold.agg_oee_hourly
+WHERE facility_id = ${params.facility_id} AND hour_start >= ${lower} AND hour_start < ${to}
+GROUP BY machine_id
+ORDER BY machine_id`);
+      let w = zero();
+      let d = zero();
+      let s = zero();
+      const machines = rows.map((row) => {
+        const mw = sumsOf(row, 'w');
+        const md = sumsOf(row, 'd');
+        const ms = shift ? sumsOf(row, 's') : undefined;
+        w = add(w, mw);
+        d = add(d, md);
+        if (ms) s = add(s, ms);
+        return {
+          machine_id: String(row['machine_id']),
+          window: figuresOf(mw),
+          current_shift: ms ? figuresOf(ms) : null,
+          current_day: figuresOf(md),
+        };
+      });
+      return {
+        facility_id: params.facility_id,
+        window: { from: from.toISOString(), to: to.toISOString(), figures: figuresOf(w) },
+        current_shift: shift
+          ? {
+              from: shift.startAt.toISOString(),
+              to: shiftTo.toISOString(),
+              shift: shift.name,
+              shift_date: shift.plantDay,
+              figures: figuresOf(s),
+            }
+          : null,
+        current_day: { from: dayFrom.toISOString(), to: to.toISOString(), day, figures: figuresOf(d) },
+        machines,
+      };
+    },
+  });
