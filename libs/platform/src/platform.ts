@@ -6,7 +6,7 @@ import {
   ingestApp,
   MES_FUNCTIONS,
 } from '@aurora/functions-ingest/functions';
-import { sapApp } from '@aurora/functions-sap/functions';
+import { SAP_FUNCTIONS, sapApp } from '@aurora/functions-sap/functions';
 import {
   type CheckpointStore,
   createCheckpointStore,
@@ -26,6 +26,7 @@ import {
 } from '@aurora/sources';
 import { localApiServices } from './api.js';
 import { type LocalErp, openErp } from './erp.js';
+import { LOCAL_MEDALLION_TIMER, localMedallionApp } from './medallion.js';
 import { openMes } from './mes.js';
 import { type LocalSap, openSap } from './sap.js';
 import { openStorage, type PlatformStorage } from './storage.js';
@@ -182,6 +183,13 @@ export class LocalPlatform {
         apps: [
           ingestApp(async () => ({ telemetry, mes: mesDeps, erp: erpDeps })),
           sapApp(async () => sapDeps),
+          localMedallionApp(() => ({
+            lake: storage.lake,
+            codec,
+            clock: plantClock,
+            log: log.child({ app: 'orchestrator' }),
+            home: config.home,
+          })),
           apiApp({
             clock,
             version: 'local',
@@ -259,6 +267,17 @@ export class LocalPlatform {
     await Promise.all(
       Object.values(MES_FUNCTIONS).map(({ name }) => this.host.invokeTimer(name).catch(() => undefined)),
     );
+  }
+
+  /** Runs both SAP timer functions now, as their schedules would (`aurora start` at start-up). */
+  async runSapNow(): Promise<void> {
+    for (const { name } of [SAP_FUNCTIONS.transactional, SAP_FUNCTIONS.master])
+      await this.host.invokeTimer(name).catch(() => undefined);
+  }
+
+  /** Runs the medallion timer now (`aurora start`, once the sources' first runs have landed). */
+  async runMedallionNow(): Promise<void> {
+    await this.host.invokeTimer(LOCAL_MEDALLION_TIMER).catch(() => undefined);
   }
 
   /** Runs the ERP timer function now, as its schedule would (`aurora start` at start-up). */

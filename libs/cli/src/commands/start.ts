@@ -53,15 +53,22 @@ export function registerStart(program: Command): void {
         return `${new Date().toISOString()}  published ${sensors?.published ?? 0}  edge received ${edge.received} pending ${edge.pending}  landed ${iot?.rows ?? 0}  dead-lettered ${iot?.deadLettered ?? 0}  batches ${iot?.batches ?? 0}  mes rows ${mes}`;
       };
       const timer = setInterval(() => ctx.out(line()), 5000);
-      // The MES timers fire on the quarter hour; a first run now means data without the wait.
-      const firstMes = platform.runMesNow();
+      // The timers fire on the quarter hour (SAP hourly); a first run of every source now, then of the
+      // medallion over what landed, means data and gold without the wait.
+      const firstRuns = (async () => {
+        await Promise.all([platform.runMesNow(), platform.runErpNow(), platform.runSapNow()]);
+        await platform.runMedallionNow();
+        ctx.out(
+          `${new Date().toISOString()}  first medallion run done: pnpm aurora query "SELECT * FROM gold.agg_oee_daily LIMIT 5"`,
+        );
+      })();
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       clearInterval(timer);
       ctx.out('stopping: flushing the edge...');
-      await firstMes;
+      await firstRuns;
       await sensors?.stop();
       await platform.close();
       ctx.out(line());
