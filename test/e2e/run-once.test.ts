@@ -235,7 +235,7 @@ describe('aurora run --once', () => {
     expect(again.code).toBe(0);
     const recovered = (JSON.parse(again.stdout) as Summary).mes.find((f) => f.facility === 'regensburg');
     expect(recovered?.entities.every((e) => e.ok && e.landed > 0)).toBe(true);
-  });
+  }, 300_000);
 
   it('survives SAP unreachable over RFC: retried, dead-lettered with the error object, shown in status; the next cycle catches up', async () => {
     const env = { ...(await newHome()), AURORA_RETRY_DELAYS_S: '0.01,0.01,0.01' };
@@ -272,7 +272,7 @@ describe('aurora run --once', () => {
     const recovered = JSON.parse(again.stdout) as Summary;
     expect(recovered.problems.filter((p) => p.startsWith('sap '))).toEqual([]);
     expect(recovered.sap.every((s) => s.ok && s.bapis.every((b) => b.landed > 0))).toBe(true);
-  });
+  }, 300_000);
 
   it('is deterministic for a seed, and two homes never touch each other', async () => {
     const [a, b] = [await newHome(), await newHome()];
@@ -304,7 +304,7 @@ describe('aurora run --once', () => {
       /([\d,]+) rows checked, 0 problems/.exec(verifyA.stdout)?.[1]?.replaceAll(',', ''),
     );
     expect(checkedA).toBeGreaterThanOrEqual(sa.iot.published + mesRowsA + sapRowsOf(sa));
-  });
+  }, 300_000);
 
   it('stops with a message naming the bad setting', async () => {
     const run = await aurora(['run', '--once'], {
@@ -407,5 +407,5 @@ describe('the medallion after aurora run --once', () => {
     const rebuild = await aurora(['pipelines', 'run', '--rebuild'], env);
     expect(rebuild.code, rebuild.stdout).toBe(0);
     expect(await Promise.all(tables.map((t) => snapshot(`SELECT * FROM ${t}`)))).toEqual(before);
-  });
+  }, 300_000);
 });
