@@ -1,6 +1,7 @@
 import { AuroraError } from '@aurora/core';
 import { Command, CommanderError } from 'commander';
 import { registerDq } from './commands/dq.js';
+import { registerErp } from './commands/erp.js';
 import { registerInfra } from './commands/infra.js';
 import { registerIot } from './commands/iot.js';
 import { registerLake } from './commands/lake.js';
@@ -33,6 +34,7 @@ registerPipelines(program);
 registerQuery(program);
 registerReconcile(program);
 registerDq(program);
+registerErp(program);
 registerInfra(program);
 registerIot(program);
 registerSimulate(program);
