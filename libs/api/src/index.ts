@@ -4,6 +4,7 @@ export * from './cursor.js';
 export * from './duckdb-reader.js';
 export * from './endpoint.js';
 export * from './endpoints.js';
+export * from './fixture-warehouse.js';
 export * from './freshness.js';
 export * from './gateway.js';
 export * from './gold-reader.js';
