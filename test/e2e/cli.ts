@@ -34,6 +34,7 @@ export function aurora(args: string[], env: Record<string, string>): Promise<Cli
       stderr += d.toString();
     });
     child.on('error', fail);
-    child.on('exit', (code) => done({ code, stdout, stderr }));
+    // 'close', not 'exit': 'exit' can fire before the last stdout chunks are read, leaving stdout short.
+    child.on('close', (code) => done({ code, stdout, stderr }));
   });
 }

@@ -101,9 +101,9 @@ describe('aurora dq', () => {
     );
     // completeness: 1 of 4 rows null; uniqueness: no duplicate; validity: 1 of 4 outside the range.
     expect(lines[1]).toBe('  dimensions: completeness 75.0 %, uniqueness 100.0 %, validity 75.0 %');
-    expect(run.stdout).toMatch(/ {2}FAIL {2}not_null\(material\) +completeness +1 \/ 4 failed/);
-    expect(run.stdout).toMatch(/ {2}warn {2}range\(qty >= 0 <= 100\) +validity +1 \/ 4 failed/);
-    expect(run.stdout).toMatch(/ {2}pass {2}unique\(order_id\) +uniqueness +0 \/ 4 failed/);
+    expect(run.stdout).toMatch(/ {2}FAIL {2}completeness +1 \/ 4 failed +not_null\(material\)$/m);
+    expect(run.stdout).toMatch(/ {2}warn {2}validity +1 \/ 4 failed +range\(qty >= 0 <= 100\)$/m);
+    expect(run.stdout).toMatch(/ {2}pass {2}uniqueness +0 \/ 4 failed +unique\(order_id\)$/m);
     expect(run.stdout).not.toContain('sample:');
     expect(run.stdout).toContain('FAILED: error-severity expectations failed in silver.orders');
   });
@@ -145,6 +145,7 @@ describe('aurora dq', () => {
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(/^silver\.orders +100% +33% {3}latest 1\/3$/m);
     const last = await aurora(['dq', '--trend', '--runs', '1', '--json'], { AURORA_HOME: home });
+    expect({ code: last.code, stderr: last.stderr }).toEqual({ code: 1, stderr: '' });
     const body = JSON.parse(last.stdout) as { trend: { model: string; runs: { passRate: number }[] }[] };
     expect(body.trend).toEqual([
       {

@@ -247,7 +247,8 @@ export function renderDq(
       for (const e of m.expectations) {
         const verdict = e.passed ? 'pass' : e.severity === 'error' ? 'FAIL' : 'warn';
         lines.push(
-          `  ${verdict}  ${e.expectation.padEnd(58)} ${e.dimension.padEnd(12)} ${count(e.failedRows).padStart(9)} / ${count(e.totalRows)} failed`,
+          // The name last: expectation names vary in length, the figures stay in columns.
+          `  ${verdict}  ${e.dimension.padEnd(12)} ${count(e.failedRows).padStart(9)} / ${`${count(e.totalRows)} failed`.padEnd(17)} ${e.expectation}`,
         );
         if (e.sample !== undefined) lines.push(`        sample: ${JSON.stringify(e.sample)}`);
       }
