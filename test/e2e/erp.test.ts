@@ -125,4 +125,48 @@ describe('aurora erp', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--table GL\.GL_JE_LINES: not one of the configured ERP tables/);
   });
+  it('run --once --fault erp:garbled_redo: every garbled redo row dead-lettered with its SQL, the rest of the ERP lands, exit 0', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'aurora-erp-fault-'));
+    const otherStorage = await openLocalStorage(other, { blobPort: 0, queuePort: 0, tablePort: 0 });
+    try {
+      const run = await aurora(
+        [
+          'run',
+          '--once',
+          '--seed',
+          '1',
+          '--at',
+          AT,
+          '--window-minutes',
+          '1',
+          '--fault',
+          'erp:garbled_redo',
+          '--json',
+        ],
+        { AURORA_HOME: other, AURORA_RETRY_DELAYS_S: '0,0,0' },
+      );
+      expect(run.code, run.stderr.slice(-2000)).toBe(0);
+      const erp = (
+        JSON.parse(run.stdout) as {
+          erp: { ok: boolean; deadLettered: number; tables: { rows: number; file?: string }[] };
+        }
+      ).erp;
+      expect(erp.ok).toBe(true);
+      expect(erp.deadLettered).toBeGreaterThan(0);
+      // The first run's snapshot is read from the tables, not the redo: it lands whole.
+      expect(erp.tables.filter((t) => t.file).length).toBeGreaterThanOrEqual(8);
+      const otherLake = createBlobLake({ connectionString: otherStorage.connectionString });
+      const letters: { code: string; payload: string }[] = [];
+      for await (const f of otherLake.list('bronze/_deadletter/oracle-erp/'))
+        for (const line of (await otherLake.get(f.path)).toString().trim().split('\n'))
+          letters.push(JSON.parse(line) as { code: string; payload: string });
+      expect(letters).toHaveLength(erp.deadLettered);
+      expect(
+        letters.every((l) => l.code === 'erp.redo_unparseable' && l.payload.includes('#?UNKNOWN(0x1F3A)')),
+      ).toBe(true);
+    } finally {
+      await otherStorage.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

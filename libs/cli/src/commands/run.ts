@@ -8,6 +8,7 @@ import {
   type SapFault,
 } from '@aurora/plant';
 import { LocalPlatform, runCycle } from '@aurora/platform';
+import { ERP_FAULTS, type ErpFault } from '@aurora/sources';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
 
@@ -23,7 +24,7 @@ export function registerRun(program: Command): void {
     .option('--window-minutes <n>', 'length of the simulated window', '5')
     .option(
       '--fault <facility:fault>',
-      `make a MES stand-in fail every request of this cycle, e.g. regensburg:http_500 (repeatable; faults: ${MES_FAULTS.join(', ')}), or the SAP RFC stand-in every call, e.g. sap:communication_failure (${SAP_FAULTS.join(', ')})`,
+      `make a MES stand-in fail every request of this cycle, e.g. regensburg:http_500 (repeatable; faults: ${MES_FAULTS.join(', ')}), or the SAP RFC stand-in every call, e.g. sap:communication_failure (${SAP_FAULTS.join(', ')}), or the ERP stand-in, e.g. erp:connection_lost (${ERP_FAULTS.join(', ')})`,
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
@@ -53,7 +54,10 @@ export function registerRun(program: Command): void {
         if (Number.isNaN(at.getTime()))
           throw new UsageError(`--at must be an ISO 8601 time, got "${opts.at}"`);
         const sapFaults = opts.fault.filter((f) => f.startsWith('sap:')).map(parseSapFault);
-        const mesFaults = opts.fault.filter((f) => !f.startsWith('sap:')).map(parseFault);
+        const erpFaults = opts.fault.filter((f) => f.startsWith('erp:')).map(parseErpFault);
+        const mesFaults = opts.fault
+          .filter((f) => !f.startsWith('sap:') && !f.startsWith('erp:'))
+          .map(parseFault);
         const progress = (line: string) => process.stderr.write(`${line}\n`);
         progress(`aurora run --once: home ${ctx.config.home}`);
         const platform = await LocalPlatform.open({
@@ -76,6 +80,7 @@ export function registerRun(program: Command): void {
             badRatio: ctx.config.iot.badRatio,
             mesFaults,
             sapFaults,
+            erpFaults,
             onProgress: progress,
           });
         } finally {
@@ -143,6 +148,13 @@ function parseFault(value: string): { facility: FacilityId; fault: MesFault } {
     );
   }
   return { facility: facility as FacilityId, fault: fault as MesFault };
+}
+
+function parseErpFault(value: string): ErpFault {
+  const fault = value.slice('erp:'.length);
+  if (!ERP_FAULTS.includes(fault as ErpFault))
+    throw new UsageError(`--fault erp:<fault> takes one of ${ERP_FAULTS.join(', ')}; got "${value}"`);
+  return fault as ErpFault;
 }
 
 function parseSapFault(value: string): SapFault {

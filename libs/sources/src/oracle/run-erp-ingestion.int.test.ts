@@ -240,4 +240,44 @@ describe('runErpIngestion against the ERP stand-in', () => {
       expect(headers.filter((r) => r['_op'] === 'I').length).toBeGreaterThan(10);
     }
   });
+  it('dead-letters an unparseable SQL_REDO with the whole statement; the rest of the window lands and the SCN moves', async () => {
+    // Two identical databases mined over the same window; in one, a DML row of the redo comes back garbled.
+    const clean = await setup('2026-11-23T10:00:00Z');
+    const faulty = await setup('2026-11-23T10:00:00Z');
+    for (const s of [clean, faulty]) {
+      await runErpIngestion(s.deps);
+      s.clock.advance(60 * 60_000);
+    }
+    faulty.standIn.faults.inject({ fault: 'garbled_redo', times: 1 });
+    const good = await runErpIngestion(clean.deps);
+    const report = await runErpIngestion(faulty.deps);
+    expect(report.ok).toBe(true);
+    expect(report.deadLettered).toBe(1);
+    expect(report.window).toEqual(good.window);
+    const rows = (t: typeof report) => t.tables.reduce((n, x) => n + x.rows, 0);
+    expect(rows(report)).toBe(rows(good) - 1);
+    expect((await faulty.checkpoints.load<ErpCheckpoint>('oracle-erp', 'cdc'))?.value.fromScn).toBe(
+      report.window?.toScn,
+    );
+
+    const letter = JSON.parse((await faulty.lake.get(report.deadLetterFile!)).toString().trim()) as {
+      code: string;
+      reason: string;
+      payload: string;
+      context: { scn: string; xid: string; owner: string; table: string };
+    };
+    expect(letter.code).toBe('erp.redo_unparseable');
+    expect(letter.reason).toMatch(/^SQL_REDO not understood: /);
+    expect(letter.payload).toMatch(
+      /^(insert into|update|delete from) "[A-Z]+"\."[A-Z_]+".*#\?UNKNOWN\(0x1F3A\)/,
+    );
+    // The one change missing from bronze is the dead-lettered one: same table, same SCN.
+    const table = letter.context.table.toLowerCase();
+    const key = (r: Record<string, unknown>) => `${r['_scn']}|${r['_record_key']}|${r['_op']}`;
+    const landed = new Set((await rowsOf(faulty.lake, table)).filter((r) => r['_op'] !== 'R').map(key));
+    const missing = (await rowsOf(clean.lake, table)).filter((r) => r['_op'] !== 'R' && !landed.has(key(r)));
+    expect(missing).toHaveLength(1);
+    expect(missing[0]!['_scn']).toBe(letter.context.scn);
+    expect(missing[0]!['_xid']).toBe(letter.context.xid);
+  });
 });

@@ -29,14 +29,23 @@ import { OracleServerError } from '../session.js';
  * - `slow`: every statement waits `delayMs` (default 2,000 ms) first
  * - `new_column`: at its next change the DBA adds a column (DDL in the redo), which later rows fill
  * - `missing_scn`: the next mined window has a MISSING_SCN row (op 34) in it
+ * - `garbled_redo`: V$LOGMNR_CONTENTS serves a DML row's SQL_REDO cut short and mangled (as a redo
+ *   record LogMiner renders wrongly), `times` rows (default: every one)
  */
-export type ErpFault = 'missing_log' | 'connection_lost' | 'slow' | 'new_column' | 'missing_scn';
+export type ErpFault =
+  | 'missing_log'
+  | 'connection_lost'
+  | 'slow'
+  | 'new_column'
+  | 'missing_scn'
+  | 'garbled_redo';
 export const ERP_FAULTS: readonly ErpFault[] = [
   'missing_log',
   'connection_lost',
   'slow',
   'new_column',
   'missing_scn',
+  'garbled_redo',
 ];
 
 export interface ErpFaultRule {

@@ -201,7 +201,20 @@ export class StandInSession implements OracleSession {
         startScn: [from, mining.startScn].sort(byValue)[1]!,
         endScn: [to, mining.endScn].sort(byValue)[0]!,
       };
-      yield* this.#stream(db.logMinerQuery(mining.committedDataOnly, owners), values, options);
+      for await (const batch of this.#stream(
+        db.logMinerQuery(mining.committedDataOnly, owners),
+        values,
+        options,
+      )) {
+        for (const row of batch)
+          if (
+            row['SQL_REDO'] &&
+            ['1', '2', '3'].includes(row['OPERATION_CODE'] ?? '') &&
+            db.faults.take('garbled_redo')
+          )
+            row['SQL_REDO'] = garble(row['SQL_REDO']);
+        yield batch;
+      }
       return;
     }
     if (text === TABLE_COLUMNS_SQL) {
@@ -296,6 +309,12 @@ export class StandInSession implements OracleSession {
     }
     if (batch.length > 0) yield batch;
   }
+}
+
+/** A SQL_REDO cut off in its value list and mangled, as a misrendered redo record looks. */
+function garble(sql: string): string {
+  const cut = Math.max(sql.indexOf('values ('), sql.indexOf(' where '), 0) + 12;
+  return `${sql.slice(0, cut)}#?UNKNOWN(0x1F3A) HEXTORAW('ZZ' ;`;
 }
 
 const byValue = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
