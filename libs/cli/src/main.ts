@@ -12,6 +12,7 @@ import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
 
 // `aurora lake ls | head` closes stdout early; that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -29,6 +30,7 @@ const program = new Command('aurora')
 registerStart(program);
 registerRun(program);
 registerStatus(program);
+registerToken(program);
 registerLake(program);
 registerPipelines(program);
 registerQuery(program);
