@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { benchApi } from './api.js';
 import { benchHandlerAlone, benchIotPath } from './iot-path.js';
 import { benchMedallion } from './medallion.js';
 import { benchMesIngestion } from './mes-ingestion.js';
@@ -30,6 +31,8 @@ process.stderr.write('sap ingestion, 3-day first run over RFC...\n');
 rows.push(...(await benchSapIngestion()));
 process.stderr.write('medallion, one plant-day at full scale (7.2 M readings + 24 h of the three MES)...\n');
 rows.push(...(await benchMedallion()));
+process.stderr.write('api, OEE endpoint at 64 connections beside a bare node:http server...\n');
+rows.push(...(await benchApi()));
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 process.stdout.write(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}\n\n${printTable(rows)}\n`,

@@ -97,7 +97,8 @@ export class DuckDbGoldReader implements GoldReader {
       this.#closeIfDone(current);
     }
     const opening = (async (): Promise<Opened> => {
-      const instance = await DuckDBInstance.create(this.#file, { access_mode: 'READ_ONLY' });
+      // Statements here are small: threads would only contend; concurrency comes from the connections.
+      const instance = await DuckDBInstance.create(this.#file, { access_mode: 'READ_ONLY', threads: '1' });
       const all: DuckDBConnection[] = [];
       for (let i = 0; i < this.#connections; i++) {
         const c = await instance.connect();

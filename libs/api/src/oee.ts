@@ -5,7 +5,7 @@ import { type ApiContext, requireFacility, resolveWindow } from './context.js';
 import { defineEndpoint, queryObjectSchema } from './endpoint.js';
 import type { GoldRow } from './gold-reader.js';
 import { facilityIdSchema, instantParam, isoDate, isoInstant, oeeFiguresSchema } from './schemas.js';
-import { ident, isTrue, join, type Statement, sql } from './statement.js';
+import { ident, join, sql } from './statement.js';
 
 const MEASURES = ['planned_time_s', 'run_time_s', 'ideal_output_s', 'total_count', 'good_count'] as const;
 type Sums = Record<(typeof MEASURES)[number] | 'hours' | 'complete_hours', number>;
@@ -80,21 +80,17 @@ const zero = (): Sums => ({
   complete_hours: 0,
 });
 
-/** Conditional sums of one period: `SUM(CASE WHEN hour_start in [from, to) THEN m ELSE 0 END) AS p_m`. */
-function periodColumns(prefix: string, from: Date, to: Date): Statement[] {
-  const inside = sql`hour_start >= ${from} AND hour_start < ${to}`;
-  return [
-    ...MEASURES.map(
-      (m) => sql`SUM(CASE WHEN ${inside} THEN ${ident(m)} ELSE 0 END) AS ${ident(`${prefix}_${m}`)}`,
-    ),
-    sql`SUM(CASE WHEN ${inside} THEN 1 ELSE 0 END) AS ${ident(`${prefix}_hours`)}`,
-    sql`SUM(CASE WHEN ${inside} AND ${isTrue('is_complete')} THEN 1 ELSE 0 END) AS ${ident(`${prefix}_complete_hours`)}`,
-  ];
-}
-
-const sumsOf = (row: GoldRow, prefix: string): Sums => {
+const sumsOf = (rows: readonly GoldRow[], from: Date, to: Date): Sums => {
   const s = zero();
-  for (const k of Object.keys(s) as (keyof Sums)[]) s[k] = Number(row[`${prefix}_${k}`] ?? 0);
+  const fromIso = from.toISOString();
+  const toIso = to.toISOString();
+  for (const row of rows) {
+    const hour = String(row['hour_start']);
+    if (hour < fromIso || hour >= toIso) continue;
+    for (const m of MEASURES) s[m] += Number(row[m] ?? 0);
+    s.hours++;
+    if (row['is_complete'] === true) s.complete_hours++;
+  }
   return s;
 };
 const add = (a: Sums, b: Sums): Sums => {
@@ -128,28 +124,32 @@ export const oeeEndpoint = (ctx: ApiContext) =>
       const lower = new Date(
         Math.min(from.getTime(), dayFrom.getTime(), shift?.startAt.getTime() ?? Infinity),
       );
-      const columns = [
-        ...periodColumns('w', from, to),
-        ...periodColumns('d', dayFrom, to),
-        ...(shift ? periodColumns('s', shift.startAt, shiftTo) : []),
-      ];
-      const rows = await ctx.gold.query(sql`SELECT machine_id, ${join(columns, ', ')}
+      // One plain range read; the sums per period and machine are made here (cheaper than 21 conditional
+      // aggregates in the engine, and the same in both dialects).
+      const rows = await ctx.gold.query(sql`SELECT machine_id, hour_start, ${join(
+        MEASURES.map((m) => ident(m)),
+        ', ',
+      )}, is_complete
 FROM gold.agg_oee_hourly
 WHERE facility_id = ${params.facility_id} AND hour_start >= ${lower} AND hour_start < ${to}
-GROUP BY machine_id
-ORDER BY machine_id`);
+ORDER BY machine_id, hour_start`);
+      const byMachine = new Map<string, GoldRow[]>();
+      for (const row of rows) {
+        const id = String(row['machine_id']);
+        byMachine.set(id, [...(byMachine.get(id) ?? []), row]);
+      }
       let w = zero();
       let d = zero();
       let s = zero();
-      const machines = rows.map((row) => {
-        const mw = sumsOf(row, 'w');
-        const md = sumsOf(row, 'd');
-        const ms = shift ? sumsOf(row, 's') : undefined;
+      const machines = [...byMachine].map(([machineId, hours]) => {
+        const mw = sumsOf(hours, from, to);
+        const md = sumsOf(hours, dayFrom, to);
+        const ms = shift ? sumsOf(hours, shift.startAt, shiftTo) : undefined;
         w = add(w, mw);
         d = add(d, md);
         if (ms) s = add(s, ms);
         return {
-          machine_id: String(row['machine_id']),
+          machine_id: machineId,
           window: figuresOf(mw),
           current_shift: ms ? figuresOf(ms) : null,
           current_day: figuresOf(md),
