@@ -282,7 +282,12 @@ describe('aurora run --once', () => {
     ]);
     const [sa, sb] = [JSON.parse(ra.stdout) as Summary, JSON.parse(rb.stdout) as Summary];
     expect(sa.ok && sb.ok).toBe(true);
-    expect(sb.iot).toEqual(sa.iot);
+    // Rows are a function of the seed; how many files they land in depends on when the edge flushes.
+    const rowsOnly = (iot: Summary['iot']) => ({
+      ...iot,
+      byFacility: Object.fromEntries(Object.entries(iot.byFacility).map(([f, x]) => [f, x.rows])),
+    });
+    expect(rowsOnly(sb.iot)).toEqual(rowsOnly(sa.iot));
     expect(sb.mes).toEqual(sa.mes);
     expect(sb.sap).toEqual(sa.sap);
     const firstRows = async (env: Record<string, string>) => {
