@@ -68,6 +68,7 @@ export const modelHeaderSchema = z.strictObject({
         z.literal('REPLICATE'),
         z.string().regex(/^HASH\(\w+\)$/),
       ]),
+      /** The T-SQL SELECT of a materialized view over the model's table in the dedicated pool. */
       materialized_view: z.string().optional(),
     })
     .optional(),

@@ -363,7 +363,11 @@ async function publishDelta(
   });
   const deltaSchema: DeltaStructType = { type: 'struct', fields };
   const file = join(exportDir, `${schema}-${table}.parquet`);
-  await connection.run(`COPY ${qualified} TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  // Gold is what Synapse's COPY INTO loads, whose documentation names Snappy and GZIP for Parquet: Snappy.
+  const compression = schema === 'gold' ? 'snappy' : 'zstd';
+  await connection.run(
+    `COPY ${qualified} TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION ${compression})`,
+  );
   const bytes = await readFile(file);
   const location = `${schema}/${table}/`;
   const tableDeps = {
