@@ -1,8 +1,8 @@
 /*
 description: >
-  SAP purchase order items with their schedule line (BAPI_PO_GETDETAIL): ordered, scheduled and
-  delivered quantities, delivery date, price and value in EUR (2 decimals, through reference/fx_rates),
-  the latest extraction of each item. Checked against the material master (PO -> SAP/ERP material).
+  SAP purchase order items (BAPI_PO_GETDETAIL, one bronze row per schedule line): ordered quantity, the
+  schedule lines' quantity summed and the first line's delivery date, delivered quantity, price and
+  value in EUR (2 decimals, through reference/fx_rates), each line at its latest extraction. Checked against the material master (PO -> SAP/ERP material).
 inputs: [bronze.sap_bapi_po_getdetail, reference.facilities, reference.fx_rates]
 key: [po_number, po_item]
 quarantine:
@@ -26,11 +26,28 @@ expectations:
 synapse:
   distribution: HASH(po_number)
 */
-WITH latest AS (
+WITH lines AS (
+  -- One bronze row per schedule line, the latest extraction of each.
   SELECT * FROM bronze.sap_bapi_po_getdetail
   QUALIFY row_number() OVER (
-    PARTITION BY PO_NUMBER, PO_ITEM ORDER BY _extracted_at DESC, CHANGED_ON DESC, SERIAL_NO DESC, _batch_id DESC, _file DESC
+    PARTITION BY PO_NUMBER, PO_ITEM, SERIAL_NO ORDER BY _extracted_at DESC, CHANGED_ON DESC, _batch_id DESC, _file DESC
   ) = 1
+),
+latest AS (
+  -- One row per item: its schedule lines summed, due at the first line's date.
+  SELECT
+    PO_NUMBER, PO_ITEM,
+    arg_max(VENDOR, _extracted_at) AS VENDOR, arg_max(PLANT, _extracted_at) AS PLANT,
+    arg_max(MATERIAL, _extracted_at) AS MATERIAL, arg_max(QUANTITY, _extracted_at) AS QUANTITY,
+    sum(SCHED_QUANTITY) AS SCHED_QUANTITY, max(DELIV_QTY) AS DELIV_QTY,
+    arg_max(CURRENCY, _extracted_at) AS CURRENCY, arg_max(NET_PRICE, _extracted_at) AS NET_PRICE,
+    arg_max(PRICE_UNIT, _extracted_at) AS PRICE_UNIT, arg_max(NET_VALUE, _extracted_at) AS NET_VALUE,
+    arg_max(DOC_DATE, _extracted_at) AS DOC_DATE, min(DELIV_DATE) AS DELIV_DATE,
+    bool_and(DEL_COMPL = 'X') AS DEL_COMPL, max(coalesce(DELETE_IND, '')) AS DELETE_IND,
+    max(CHANGED_ON) AS CHANGED_ON, max(_extracted_at) AS _extracted_at,
+    count(*) AS schedule_lines
+  FROM lines
+  GROUP BY PO_NUMBER, PO_ITEM
 )
 SELECT
   l.PO_NUMBER AS po_number,
@@ -41,14 +58,15 @@ SELECT
   l.QUANTITY AS quantity,
   l.SCHED_QUANTITY AS scheduled_qty,
   coalesce(l.DELIV_QTY, 0) AS delivered_qty,
+  l.schedule_lines,
   l.CURRENCY AS currency,
   x.eur_per_unit,
   CAST(round(l.NET_PRICE / nullif(l.PRICE_UNIT, 0) * x.eur_per_unit, 2) AS DECIMAL(18, 2)) AS net_price_eur,
   CAST(round(l.NET_VALUE * x.eur_per_unit, 2) AS DECIMAL(18, 2)) AS net_value_eur,
   CAST(l.DOC_DATE AS DATE) AS order_date,
   CAST(l.DELIV_DATE AS DATE) AS delivery_date,
-  l.DEL_COMPL = 'X' AS delivery_completed,
-  coalesce(l.DELETE_IND, '') <> '' AS deleted,
+  coalesce(l.DEL_COMPL, false) AS delivery_completed,
+  l.DELETE_IND <> '' AS deleted,
   l.CHANGED_ON AS changed_on,
   l._extracted_at
 FROM latest AS l
