@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { benchApi } from './api.js';
+import { benchErpCdc } from './erp-cdc.js';
 import { benchHandlerAlone, benchIotPath } from './iot-path.js';
 import { benchMedallion } from './medallion.js';
 import { benchMesIngestion } from './mes-ingestion.js';
@@ -9,7 +10,7 @@ import { type BenchRow, printTable } from './table.js';
 
 /**
  * `pnpm bench`: every benchmark, each beside its reference in the same run, printed as one Markdown table
- * (paste it into the README's Performance section). BENCH_ROWS / BENCH_MESSAGES scale the runs.
+ * (paste it into the README's Performance section). BENCH_ROWS / BENCH_MESSAGES / BENCH_ERP_CHANGES scale the runs.
  */
 const rowsCount = Number(process.env['BENCH_ROWS'] ?? 200_000);
 const messages = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
@@ -29,6 +30,9 @@ process.stderr.write('mes ingestion, 72 h first run per MES...\n');
 rows.push(...(await benchMesIngestion()));
 process.stderr.write('sap ingestion, 3-day first run over RFC...\n');
 rows.push(...(await benchSapIngestion()));
+const erpChanges = Number(process.env['BENCH_ERP_CHANGES'] ?? 1_000_000);
+process.stderr.write(`erp increment, ${erpChanges} changed rows in one LogMiner window...\n`);
+rows.push(...(await benchErpCdc(erpChanges)));
 process.stderr.write('medallion, one plant-day at full scale (7.2 M readings + 24 h of the three MES)...\n');
 rows.push(...(await benchMedallion()));
 process.stderr.write('api, OEE endpoint at 64 connections beside a bare node:http server...\n');

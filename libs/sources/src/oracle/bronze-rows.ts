@@ -5,10 +5,17 @@ import { join } from 'node:path';
 import { SourceDataError } from '@aurora/core';
 import type { ColumnType } from '@aurora/lake';
 import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
   type DuckDBAppender,
   type DuckDBConnection,
+  DuckDBDataChunk,
   type DuckDBInstance,
-  DuckDBTimestampTZValue,
+  type DuckDBType,
+  type DuckDBValue,
+  INTEGER,
+  VARCHAR,
 } from '@duckdb/node-api';
 import type { RedoValue } from './logminer/index.js';
 import { formatOracleDateTime, oracleNumberText, parseOracleDateTime } from './oracle-text.js';
@@ -214,16 +221,26 @@ export function parseHashColumns(text: string): { name: string; kind: HashKind }
     });
 }
 
+/** Rows per DataChunk handed to the appender (DuckDB's vector size). */
+const CHUNK_ROWS = 2048;
+
 /**
  * One bronze file in the making: rows are appended to a DuckDB table as they come (a million-row
- * increment never sits in JS memory), columns can be added mid-run (DDL in the redo), and `finish`
- * writes the Parquet file (zstd) with the table's columns in Oracle's order, then the lineage columns.
+ * increment never sits in JS memory: at most one vector of 2,048 rows does, handed over as one DataChunk,
+ * which costs far less than a call per value), columns can be added mid-run (DDL in the redo), and
+ * `finish` writes the Parquet file (zstd) with the table's columns in Oracle's order, then the lineage
+ * columns.
  */
 export class BronzeTableWriter {
   #connection: DuckDBConnection | undefined;
   #appender: DuckDBAppender | undefined;
   readonly #table = `erp_${randomUUID().replaceAll('-', '')}`;
   #columns: { name: string; type: ColumnType }[] = [];
+  /** Physical column order of the DuckDB table (appends follow it). */
+  #physical: { name: string; type: ColumnType }[] = [];
+  /** Values not yet appended, one array per physical column. */
+  #pending: DuckDBValue[][] = [];
+  #pendingRows = 0;
   rowCount = 0;
 
   static async create(
@@ -233,6 +250,8 @@ export class BronzeTableWriter {
     const writer = new BronzeTableWriter();
     writer.#connection = await instance.connect();
     writer.#columns = [...columns.map((c) => ({ name: c.name, type: bronzeType(c) })), ...ERP_LINEAGE];
+    writer.#physical = [...writer.#columns];
+    writer.#pending = writer.#physical.map(() => []);
     const ddl = writer.#columns.map((c) => `"${c.name}" ${sqlType(c.type)}`).join(', ');
     await writer.#connection.run(`CREATE TEMP TABLE ${writer.#table} (${ddl})`);
     return writer;
@@ -245,43 +264,71 @@ export class BronzeTableWriter {
   /** Adds a column the source gained (placed before the lineage columns in the file). */
   async addColumn(column: OracleColumn): Promise<boolean> {
     if (this.#columns.some((c) => c.name === column.name)) return false;
+    await this.#flushPending();
     this.#closeAppender();
     const type = bronzeType(column);
     await this.#connection!.run(`ALTER TABLE ${this.#table} ADD COLUMN "${column.name}" ${sqlType(type)}`);
     const lineageAt = this.#columns.findIndex((c) => c.name === '_source');
-    this.#physical = [...(this.#physical ?? this.#columns), { name: column.name, type }];
+    this.#physical = [...this.#physical, { name: column.name, type }];
+    this.#pending = this.#physical.map(() => []);
     this.#columns.splice(lineageAt, 0, { name: column.name, type });
     return true;
   }
 
-  /** Physical column order of the DuckDB table (appends follow it). */
-  #physical: { name: string; type: ColumnType }[] | undefined;
-
   async append(row: Readonly<Record<string, BronzeValue>>): Promise<void> {
-    this.#appender ??= await this.#connection!.createAppender(this.#table, 'main', 'temp');
-    const appender = this.#appender;
-    for (const c of this.#physical ?? this.#columns) {
+    const physical = this.#physical;
+    for (let i = 0; i < physical.length; i++) {
+      const c = physical[i]!;
       const v = row[c.name];
-      if (v === null || v === undefined) appender.appendNull();
-      else if (c.type === 'VARCHAR')
-        appender.appendVarchar(typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : String(v));
-      else if (c.type === 'DOUBLE') appender.appendDouble(Number(v));
-      else if (c.type === 'TIMESTAMP')
-        appender.appendTimestampTZ(
-          new DuckDBTimestampTZValue(BigInt(v instanceof Date ? v.getTime() : Date.parse(String(v))) * 1000n),
-        );
-      else appender.appendVarchar(String(v));
+      this.#pending[i]!.push(
+        v === null || v === undefined
+          ? null
+          : c.type === 'VARCHAR'
+            ? typeof v === 'string'
+              ? v
+              : v instanceof Date
+                ? v.toISOString()
+                : String(v)
+            : c.type === 'DOUBLE'
+              ? Number(v)
+              : c.type === 'TIMESTAMP'
+                ? // Staged as epoch milliseconds: a plain number, no BigInt or value object per cell.
+                  v instanceof Date
+                  ? v.getTime()
+                  : Date.parse(String(v))
+                : String(v),
+      );
     }
-    appender.endRow();
     this.rowCount++;
+    if (++this.#pendingRows >= CHUNK_ROWS) await this.#flushPending();
+  }
+
+  async #flushPending(): Promise<void> {
+    if (this.#pendingRows === 0) return;
+    this.#appender ??= await this.#connection!.createAppender(this.#table, 'main', 'temp');
+    const chunk = DuckDBDataChunk.create(
+      this.#physical.map((c) => stagedType(c.type)),
+      this.#pendingRows,
+    );
+    for (let i = 0; i < this.#pending.length; i++) chunk.setColumnValues(i, this.#pending[i]!);
+    this.#appender.appendDataChunk(chunk);
+    this.#pending = this.#physical.map(() => []);
+    this.#pendingRows = 0;
   }
 
   /** The Parquet file's bytes; the writer is spent. */
   async finish(): Promise<Buffer> {
+    await this.#flushPending();
     this.#closeAppender();
     const file = join(tmpdir(), `aurora-${this.#table}.parquet`);
     try {
-      const list = this.#columns.map((c) => `"${c.name}"`).join(', ');
+      const list = this.#columns
+        .map((c) =>
+          c.type === 'TIMESTAMP'
+            ? `make_timestamptz(CAST("${c.name}" * 1000 AS BIGINT)) AS "${c.name}"`
+            : `"${c.name}"`,
+        )
+        .join(', ');
       await this.#connection!.run(
         `COPY (SELECT ${list} FROM ${this.#table}) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`,
       );
@@ -308,6 +355,19 @@ export class BronzeTableWriter {
   }
 }
 
+/** How a column is staged in DuckDB until `finish`: timestamps as epoch milliseconds (DOUBLE). */
+function stagedType(type: ColumnType): DuckDBType {
+  return type === 'TIMESTAMP' || type === 'DOUBLE'
+    ? DOUBLE
+    : type === 'BIGINT'
+      ? BIGINT
+      : type === 'INTEGER'
+        ? INTEGER
+        : type === 'BOOLEAN'
+          ? BOOLEAN
+          : VARCHAR;
+}
+
 function sqlType(type: ColumnType): string {
-  return type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : type;
+  return type === 'TIMESTAMP' ? 'DOUBLE' : type;
 }

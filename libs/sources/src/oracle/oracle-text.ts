@@ -74,6 +74,25 @@ export function formatOracleDateTime(at: Date | number, zone: string, fraction =
  * @returns undefined when the text is not such a date-time.
  */
 export function parseOracleDateTime(text: string, zone: string): Date | undefined {
+  // A CDC window repeats the same few thousand instants (commit times, DATEs to the second) a million
+  // times: remember them.
+  let cache = parsedCache.get(zone);
+  if (!cache) {
+    cache = new Map();
+    parsedCache.set(zone, cache);
+  }
+  const cached = cache.get(text);
+  if (cached !== undefined) return new Date(cached);
+  const parsed = parseWallTime(text, zone);
+  if (parsed === undefined) return undefined;
+  if (cache.size >= 50_000) cache.clear();
+  cache.set(text, parsed);
+  return new Date(parsed);
+}
+
+const parsedCache = new Map<string, Map<string, number>>();
+
+function parseWallTime(text: string, zone: string): number | undefined {
   const c = (i: number) => text.charCodeAt(i) - 48;
   if (text.length < 19 || text[4] !== '-' || text[7] !== '-' || text[13] !== ':' || text[16] !== ':')
     return undefined;
@@ -98,9 +117,12 @@ export function parseOracleDateTime(text: string, zone: string): Date | undefine
   // The offsets half a day either side are the two a wall time can have; keep those that map back.
   const before = wall - zoneOffsetMs(zone, wall - 12 * HOUR_MS);
   const after = wall - zoneOffsetMs(zone, wall + 12 * HOUR_MS);
-  const valid = [before, after].filter((utc) => utc + zoneOffsetMs(zone, utc) === wall);
-  // None is valid in the hour skipped in spring: read it with the offset before the change.
-  return new Date(valid.length > 0 ? Math.min(...valid) : before);
+  const beforeValid = before + zoneOffsetMs(zone, before) === wall;
+  const afterValid = after + zoneOffsetMs(zone, after) === wall;
+  if (beforeValid && afterValid) return Math.min(before, after);
+  if (afterValid) return after;
+  // `before` when valid; also in the hour skipped in spring (none is valid): the offset before the change.
+  return before;
 }
 
 /**

@@ -280,4 +280,28 @@ describe('runErpIngestion against the ERP stand-in', () => {
     expect(missing[0]!['_scn']).toBe(letter.context.scn);
     expect(missing[0]!['_xid']).toBe(letter.context.xid);
   });
+  it('mines a bulk window (the benchmark increment) whole: every insert and every update, the updates as full rows', async () => {
+    const { lake, deps, standIn } = await setup('2026-11-23T10:00:00Z');
+    await runErpIngestion(deps);
+    const bulk = await standIn.bulkIncrement({ inserts: 2_500, updates: 600, transactionRows: 100 });
+    expect(bulk.changes).toBe(3_100);
+    const report = await runErpIngestion(deps);
+    expect(report.window).toEqual({ fromScn: String(bulk.fromScn), toScn: String(bulk.toScn) });
+    expect(report.tables.find((t) => t.table === 'INV.MTL_MATERIAL_TRANSACTIONS')).toMatchObject({
+      inserts: 2_500,
+      updates: 600,
+      deletes: 0,
+    });
+    const rows = (await rowsOf(lake, 'mtl_material_transactions')).filter((r) => r['_op'] !== 'R');
+    const updated = rows.filter((r) => r['_op'] === 'U');
+    expect(updated.every((r) => r['COSTED_FLAG'] === 'Y' && r['TRANSACTION_QUANTITY'] !== null)).toBe(true);
+    expect(new Set(updated.map((r) => Number(r['TRANSACTION_ID'])))).toEqual(
+      new Set(Array.from({ length: 600 }, (_, i) => bulk.firstTransactionId + i)),
+    );
+    // The database agrees: the updated rows are costed.
+    const costed = await standIn.connection.runAndReadAll(
+      `SELECT count(*) AS n FROM "INV"."MTL_MATERIAL_TRANSACTIONS" WHERE "COSTED_FLAG" = 'Y' AND "TRANSACTION_ID" >= ${bulk.firstTransactionId}`,
+    );
+    expect(Number(costed.getRowObjects()[0]!['n'])).toBe(600);
+  });
 });

@@ -546,7 +546,7 @@ async function snapshotTable(
   );
 }
 
-const BATCH_ROWS = 20_000;
+const BATCH_ROWS = 2_000;
 
 async function mine(
   deps: ErpIngestionDeps,
@@ -587,7 +587,7 @@ async function mine(
     for await (const rows of session.query(
       logMinerContentsSql(owners),
       { startScn, endScn: ctx.window.toScn },
-      { fetchArraySize: 5000, ...(deps.signal ? { signal: deps.signal } : {}) },
+      { fetchArraySize: BATCH_ROWS, ...(deps.signal ? { signal: deps.signal } : {}) },
     )) {
       for (const raw of rows) {
         const row = toLogMinerRow(raw, deps.timeZone);
@@ -719,8 +719,9 @@ function changeRow(
     }
     out[c.name] = redoToBronze(c, image[c.name] ?? null, zone);
   }
-  for (const name of Object.keys(image)) {
-    if (!run.columns.some((c) => c.name === name))
+  const known = columnNames(run.columns);
+  for (const name in image) {
+    if (!known.has(name))
       throw new SourceDataError(
         `${run.name}: the redo has a column ${name} the data dictionary does not (DDL without a DDL row?)`,
       );
@@ -736,6 +737,16 @@ function changeRow(
   out['_row_sha256'] = null;
   out['_unavailable'] = unavailable.length > 0 ? unavailable.join(',') : null;
   return out;
+}
+
+/** The names of a table's columns, as a set; recomputed only when the list changes (DDL). */
+const namesOf = new WeakMap<readonly OracleColumn[], { length: number; names: Set<string> }>();
+function columnNames(columns: readonly OracleColumn[]): Set<string> {
+  const hit = namesOf.get(columns);
+  if (hit && hit.length === columns.length) return hit.names;
+  const names = new Set(columns.map((c) => c.name));
+  namesOf.set(columns, { length: columns.length, names });
+  return names;
 }
 
 const redoKeyText = (v: unknown) =>

@@ -56,6 +56,16 @@ export interface ErpFaultRule {
   afterRows?: number;
 }
 
+/** What {@link ErpStandIn.bulkIncrement} committed: its SCN range and the MTL_MATERIAL_TRANSACTIONS ids. */
+export interface BulkIncrement {
+  /** The SCN before it (exclusive) and of its last commit. */
+  fromScn: bigint;
+  toScn: bigint;
+  changes: number;
+  firstTransactionId: number;
+  lastTransactionId: number;
+}
+
 /** Which Oracle the stand-in pretends to be: 11.2 has no STANDARD_HASH (and node-oracledb thin mode cannot reach it). */
 export type ErpDbVersion = '11.2' | '19c';
 
@@ -332,6 +342,141 @@ export class ErpStandIn {
     });
     this.#busy = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A bulk window, for benchmarks and load tests: `inserts` new MTL_MATERIAL_TRANSACTIONS rows (a mass
+   * backflush, `transactionRows` per transaction), then the cost manager's update of the first `updates`
+   * of them (COSTED_FLAG N to Y), all committed at the clock's now and logged as LogMiner renders them
+   * (the same SQL_REDO as the model's changes). Rows are written out every few thousand, so a million
+   * changes never sit in memory. No undo is kept for it (as if it had overflowed the undo tablespace):
+   * flashback to an SCN before its end fails with ORA-01555.
+   */
+  bulkIncrement(options: {
+    inserts: number;
+    updates?: number;
+    transactionRows?: number;
+  }): Promise<BulkIncrement> {
+    const run = this.#busy.then(() => this.#bulk(options));
+    this.#busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #bulk(options: {
+    inserts: number;
+    updates?: number;
+    transactionRows?: number;
+  }): Promise<BulkIncrement> {
+    const t = this.#tables.get('INV.MTL_MATERIAL_TRANSACTIONS')!;
+    const updates = Math.min(options.updates ?? 0, options.inserts);
+    const perTx = Math.max(1, options.transactionRows ?? 100);
+    const ms = this.#clock.now().getTime();
+    const second = new Date(Math.floor(ms / 1000) * 1000);
+    const items = [...this.#tables.get('INV.MTL_SYSTEM_ITEMS_B')!.rows!.values()]
+      .filter((r) => r['ORGANIZATION_ID'] !== 100)
+      .map((r) => [r['INVENTORY_ITEM_ID'] as number, r['ORGANIZATION_ID'] as number] as const);
+    const max = await this.connection.runAndReadAll(`SELECT max("TRANSACTION_ID") AS m FROM ${duckName(t)}`);
+    const firstId = Number(max.getRowObjects()[0]?.['m'] ?? 0) + 1;
+    const row = (i: number, batch: number): ErpRow => {
+      const [item, org] = items[i % items.length]!;
+      const quantity = -(1 + (i % 9));
+      return {
+        ...nullRow(t),
+        ...t.extras,
+        TRANSACTION_ID: firstId + i,
+        INVENTORY_ITEM_ID: item,
+        ORGANIZATION_ID: org,
+        SUBINVENTORY_CODE: 'STORES',
+        TRANSACTION_TYPE_ID: 35,
+        TRANSACTION_ACTION_ID: 1,
+        TRANSACTION_SOURCE_TYPE_ID: 5,
+        TRANSACTION_SOURCE_ID: 9_000_000 + batch,
+        TRANSACTION_QUANTITY: quantity,
+        TRANSACTION_UOM: 'Ea',
+        PRIMARY_QUANTITY: quantity,
+        TRANSACTION_DATE: second,
+        ACTUAL_COST: 12.5 + (i % 40) * 0.25,
+        TRANSACTION_REFERENCE: `Backflush B${batch}`,
+        COSTED_FLAG: 'N',
+        EVENT_TIMESTAMP: new Date(ms),
+        CREATED_BY: 1013,
+        CREATION_DATE: second,
+        LAST_UPDATED_BY: 1013,
+        LAST_UPDATE_DATE: second,
+      };
+    };
+    const fromScn = this.#lastScn;
+    const transaction = (changes: (open: OpenTransaction) => void) => {
+      const n = ++this.#txCounter;
+      const xid = `00B${n.toString(16).padStart(13, '0')}`.toUpperCase();
+      const startScn = this.#nextScn(ms);
+      const open: OpenTransaction = {
+        tx: { id: `bulk:${n}`, startMs: ms, endMs: ms, outcome: 'commit', userId: 1013, ops: [] },
+        xid,
+        startScn,
+        changes: [],
+      };
+      this.#logRow({
+        scn: startScn,
+        ms,
+        xid,
+        operation: 'START',
+        code: 6,
+        sql: 'set transaction read write;',
+      });
+      changes(open);
+      const endScn = this.#nextScn(ms);
+      this.#logRow({ scn: endScn, ms, xid, operation: 'COMMIT', code: 7, sql: 'commit;' });
+      this.#txEnds.push({ xid, startScn, endScn, endMs: ms, outcome: 'COMMIT' });
+      this.#timeline.push({ ms, scn: endScn });
+    };
+    let sinceFlush = 0;
+    for (let start = 0; start < options.inserts; start += perTx) {
+      const batch = start / perTx;
+      transaction((open) => {
+        for (let i = start; i < Math.min(start + perTx, options.inserts); i++) {
+          const r = row(i, batch);
+          this.#logDml(open, t, 'INSERT', 1, r, insertSql(t, r, this.timeZone), ms);
+          t.appends.push(r);
+        }
+      });
+      sinceFlush += perTx;
+      if (sinceFlush >= 20_000) {
+        await this.#flush();
+        sinceFlush = 0;
+      }
+    }
+    await this.#flush();
+    const set: ErpRow = { COSTED_FLAG: 'Y', LAST_UPDATED_BY: 1020 };
+    for (let start = 0; start < updates; start += perTx) {
+      transaction((open) => {
+        for (let i = start; i < Math.min(start + perTx, updates); i++) {
+          const before = row(i, Math.floor(i / perTx));
+          this.#logDml(open, t, 'UPDATE', 3, before, updateSql(t, set, before, this.timeZone), ms);
+        }
+      });
+      sinceFlush += perTx;
+      if (sinceFlush >= 20_000) {
+        await this.#flush();
+        sinceFlush = 0;
+      }
+    }
+    await this.#flush();
+    if (updates > 0)
+      await this.connection.run(
+        `UPDATE ${duckName(t)} SET "COSTED_FLAG" = 'Y', "LAST_UPDATED_BY" = 1020 WHERE "TRANSACTION_ID" BETWEEN ${firstId} AND ${firstId + updates - 1}`,
+      );
+    this.#undoHorizonScn = this.#lastScn;
+    return {
+      fromScn,
+      toScn: this.#lastScn,
+      changes: options.inserts + updates,
+      firstTransactionId: firstId,
+      lastTransactionId: firstId + options.inserts - 1,
+    };
   }
 
   /**

@@ -201,7 +201,7 @@ export class StandInSession implements OracleSession {
         startScn: [from, mining.startScn].sort(byValue)[1]!,
         endScn: [to, mining.endScn].sort(byValue)[0]!,
       };
-      for await (const batch of this.#stream(
+      for await (const batch of this.#streamJson(
         db.logMinerQuery(mining.committedDataOnly, owners),
         values,
         options,
@@ -268,6 +268,19 @@ export class StandInSession implements OracleSession {
 
   #now(): number {
     return this.#db.nowMs();
+  }
+
+  /**
+   * {@link #stream} for a query whose columns are all text (V$LOGMNR_CONTENTS): each row comes out of
+   * DuckDB as one JSON object, which decodes several times faster than a string per column.
+   */
+  async *#streamJson(
+    sql: string,
+    values: Record<string, DuckDBValue>,
+    options: OracleExecuteOptions,
+  ): AsyncIterable<OracleRow[]> {
+    for await (const batch of this.#stream(`SELECT to_json(q) AS "J" FROM (${sql}) q`, values, options))
+      yield batch.map((row) => JSON.parse(row['J']!) as OracleRow);
   }
 
   async *#stream(
