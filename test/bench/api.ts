@@ -19,8 +19,20 @@ import type { BenchRow } from './table.js';
 
 const CONNECTIONS = 64;
 
-async function load(url: string, headers: Record<string, string>, durationS: number) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: durationS, headers });
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  durationS: number,
+  path?: (n: number) => string,
+) {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: durationS,
+    headers,
+    ...(path ? { requests: [{ setupRequest: (req) => ({ ...req, path: path(n++) }) }] } : {}),
+  });
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   return {
@@ -32,10 +44,12 @@ async function load(url: string, headers: Record<string, string>, durationS: num
 }
 
 /**
- * GET /api/v1/production/oee/{facility} at 64 concurrent connections through the local host (JWT check,
- * validation, one parameterised DuckDB statement over the warehouse, response schema check; the gateway's
- * cache off so every request reaches the warehouse), beside a bare node:http server answering a fixed JSON
- * in the same run. autocannon reports p97.5, the nearest percentile it has above P95.
+ * GET /api/v1/production/oee/{facility} at 64 concurrent connections through the local host, beside a bare
+ * node:http server answering a fixed JSON in the same run: with the gateway's cache off, every request
+ * runs the function (token check, validation, the OEE answer memoized while the warehouse file is the
+ * same, response); then with every request a different window, so each one computes from DuckDB (one
+ * parameterised statement, the roll-up, the response schema check); then behind the gateway's GET cache.
+ * autocannon reports p97.5, the nearest percentile it has above P95.
  */
 export async function benchApi(
   durationS = Number(process.env['BENCH_API_SECONDS'] ?? 10),
@@ -84,6 +98,13 @@ export async function benchApi(
     await load(url, { authorization: `Bearer ${token}` }, 2); // warm-up
     const reference = await load(`http://127.0.0.1:${barePort}/`, {}, durationS);
     const api = await load(url, { authorization: `Bearer ${token}` }, durationS);
+    // 8-hour windows ending on successive minutes of a month: no two requests within the memo's reach.
+    const path = new URL(url).pathname;
+    const end = Date.parse('2026-11-23T08:00:00Z');
+    const distinct = await load(url, { authorization: `Bearer ${token}` }, durationS, (n) => {
+      const to = end - (n % 40_000) * 60_000;
+      return `${path}?from=${new Date(to - 8 * 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
+    });
     const cachedHost = new LocalHost({ apps: [app(300)], log, port: 0, schedule: false });
     await cachedHost.start();
     const withCache = await load(
@@ -101,11 +122,18 @@ export async function benchApi(
         note: `p97.5 ${reference.p95} ms`,
       },
       {
-        name: 'api: GET production/oee (JWT, zod, DuckDB), 64 connections',
+        name: 'api: GET production/oee (JWT, zod, answer memoized per warehouse file), gateway cache off, 64 connections',
         value: api.rps,
         unit: 'req/s',
         ratio: api.rps / reference.rps,
-        note: `p50 ${api.p50} ms, p97.5 ${api.p95} ms, p99 ${api.p99} ms; every request reaches DuckDB; target P95 < 50 ms: ${api.p95 < 50 ? 'met' : '**not met**'}`,
+        note: `p50 ${api.p50} ms, p97.5 ${api.p95} ms, p99 ${api.p99} ms; every request runs the function; target P95 < 50 ms: ${api.p95 < 50 ? 'met' : '**not met**'}`,
+      },
+      {
+        name: 'api: the same, every request another window (computed from DuckDB), 64 connections',
+        value: distinct.rps,
+        unit: 'req/s',
+        ratio: distinct.rps / reference.rps,
+        note: `p50 ${distinct.p50} ms, p97.5 ${distinct.p95} ms, p99 ${distinct.p99} ms; target P95 < 50 ms: ${distinct.p95 < 50 ? 'met' : '**not met**'}`,
       },
       {
         name: 'api: the same behind the gateway cache (APIM 5-minute GET cache), 64 connections',

@@ -1,5 +1,6 @@
 import type { Clock } from '@aurora/core';
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { Lru } from './lru.js';
 import { ApiProblem } from './problem.js';
 
 /** The four roles, by the value their app role carries in the token's `roles` claim (Entra app roles). */
@@ -51,6 +52,20 @@ export interface VerifierOptions {
   facilityClaim?: string;
   /** Seconds of clock skew allowed on exp/nbf. */
   clockToleranceS?: number;
+  /**
+   * Verified tokens remembered (by their whole text, signature included), so a caller's next requests skip
+   * the signature check; expiry and not-before are checked on every use. Default 1,000; 0 = none.
+   */
+  verifiedTokens?: number;
+  /** How long a remembered verification is trusted before the signature is checked again (default 600 s, as long as jose keeps a remote JWKS). */
+  verifiedMaxAgeS?: number;
+}
+
+interface Verified {
+  principal: Principal;
+  exp: number;
+  nbf: number | undefined;
+  atMs: number;
 }
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Principal>;
@@ -73,6 +88,12 @@ const unauthorized = (code: string, detail: string) =>
  */
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const facilityClaim = options.facilityClaim ?? DEFAULT_FACILITY_CLAIM;
+  const toleranceS = options.clockToleranceS ?? 60;
+  const maxAgeMs = (options.verifiedMaxAgeS ?? 600) * 1000;
+  const remembered =
+    (options.verifiedTokens ?? 1000) > 0
+      ? new Lru<string, Verified>(options.verifiedTokens ?? 1000)
+      : undefined;
   return async (authorization) => {
     if (!authorization)
       throw new ApiProblem(
@@ -86,13 +107,28 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       );
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization.trim());
     if (!match) throw unauthorized('token.malformed', 'the Authorization header is not "Bearer <JWT>"');
+    const jwt = match[1]!;
+    const nowMs = options.clock.now().getTime();
+    const known = remembered?.get(jwt);
+    if (known) {
+      // jose's own checks, on the remembered claims: exp <= now - tolerance is expired, nbf > now + tolerance not yet valid.
+      const nowS = Math.floor(nowMs / 1000);
+      const fresh = nowMs - known.atMs < maxAgeMs && nowMs >= known.atMs;
+      if (
+        fresh &&
+        known.exp > nowS - toleranceS &&
+        !(known.nbf !== undefined && known.nbf > nowS + toleranceS)
+      )
+        return known.principal;
+      remembered!.delete(jwt);
+    }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1]!, options.keys, {
+      ({ payload } = await jwtVerify(jwt, options.keys, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'],
-        clockTolerance: options.clockToleranceS ?? 60,
+        clockTolerance: toleranceS,
         currentDate: options.clock.now(),
         requiredClaims: ['exp', 'sub'],
       }));
@@ -116,6 +152,8 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         : (Array.isArray(rawFacility) ? rawFacility : [rawFacility]).filter(
             (f): f is string => typeof f === 'string',
           );
-    return { subject: String(payload.sub), roles, facilities };
+    const principal: Principal = { subject: String(payload.sub), roles, facilities };
+    remembered?.set(jwt, { principal, exp: payload.exp!, nbf: payload.nbf, atMs: nowMs });
+    return principal;
   };
 }

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { AuroraError } from '@aurora/core';
 import { toJsonRows } from '@aurora/lake';
 import {
@@ -79,17 +79,19 @@ export class DuckDbGoldReader implements GoldReader {
     }
   }
 
+  /**
+   * The warehouse file's identity: a medallion run renames a new file over it (new inode and mtime). A
+   * synchronous stat: a few microseconds, where the promise API costs ten times that on the event loop
+   * (it runs on every request).
+   */
+  async snapshot(): Promise<string> {
+    const s = statSync(this.#file, { throwIfNoEntry: false });
+    if (!s) throw new AuroraError('lake.not_found', 'no warehouse yet: no medallion run has finished');
+    return `${s.dev}:${s.ino}:${s.mtimeMs}:${s.size}`;
+  }
+
   async #open(): Promise<Opened> {
-    const identity = await stat(this.#file).then(
-      (s) => `${s.dev}:${s.ino}:${s.mtimeMs}:${s.size}`,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT')
-          throw new AuroraError('lake.not_found', 'no warehouse yet: no medallion run has finished', {
-            cause: error,
-          });
-        throw error;
-      },
-    );
+    const identity = await this.snapshot();
     const current = await this.#current?.catch(() => undefined);
     if (current && current.identity === identity) return current;
     if (current) {

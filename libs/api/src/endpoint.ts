@@ -112,7 +112,8 @@ export async function runEndpoint(
       ? parse(endpoint.body, await readJsonBody(request, runtime), 'body')
       : undefined;
     const result = await endpoint.handle({ params, query, body, principal });
-    const checked = endpoint.response.safeParse(result);
+    const known = checkedAnswer(endpoint, result);
+    const checked = known ?? endpoint.response.safeParse(result);
     if (!checked.success) {
       runtime.log.error(
         { event: 'api.response.invalid', endpoint: endpoint.name, issues: checked.error.issues.slice(0, 5) },
@@ -134,11 +135,13 @@ export async function runEndpoint(
         headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' },
         body: endpoint.csv(checked.data),
       };
-    return {
-      status: 200,
-      headers: { ...headers, 'content-type': JSON_TYPE },
-      body: JSON.stringify(checked.data),
-    };
+    let json = known?.json;
+    if (json === undefined) {
+      json = JSON.stringify(checked.data);
+      if (isFrozenObject(result))
+        rememberAnswer(endpoint, result, { success: true, data: checked.data, json });
+    }
+    return { status: 200, headers: { ...headers, 'content-type': JSON_TYPE }, body: json };
   } catch (error) {
     const problem = toApiProblem(error);
     if (problem.status >= 500)
@@ -148,6 +151,27 @@ export async function runEndpoint(
       );
     return problemResponse(problem, instance);
   }
+}
+
+interface CheckedAnswer {
+  success: true;
+  data: unknown;
+  json: string;
+}
+
+/**
+ * Memoized answers (GoldMemo's, deep-frozen, the same object for every caller) are checked against the
+ * response schema and serialised once per endpoint; anything not frozen is checked every time.
+ */
+const checkedAnswers = new WeakMap<Endpoint, WeakMap<object, CheckedAnswer>>();
+const isFrozenObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && Object.isFrozen(value);
+const checkedAnswer = (endpoint: Endpoint, result: unknown): CheckedAnswer | undefined =>
+  isFrozenObject(result) ? checkedAnswers.get(endpoint)?.get(result) : undefined;
+function rememberAnswer(endpoint: Endpoint, result: object, answer: CheckedAnswer): void {
+  const answers = checkedAnswers.get(endpoint) ?? new WeakMap<object, CheckedAnswer>();
+  checkedAnswers.set(endpoint, answers);
+  answers.set(result, answer);
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 'path' | 'query' | 'body'): T {

@@ -11,5 +11,11 @@ export type GoldRow = Record<string, string | number | boolean | null>;
 export interface GoldReader {
   readonly dialect: Dialect;
   query(statement: Statement, options?: { signal?: AbortSignal }): Promise<GoldRow[]>;
+  /**
+   * An identity of the gold the next statement reads, changing whenever gold may have changed (locally: a
+   * medallion run replaced the warehouse file); undefined when the reader cannot tell. Answers computed
+   * from gold may be kept while it stays the same (GoldMemo).
+   */
+  snapshot?(): Promise<string | undefined>;
   close(): Promise<void>;
 }

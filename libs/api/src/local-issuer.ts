@@ -75,8 +75,12 @@ export class LocalIssuer {
     return { keys: [this.publicJwk] };
   }
 
+  #keys: JWTVerifyGetKey | undefined;
+
+  /** The key set to verify with: one for the issuer's life, so jose imports the public key once. */
   keys(): JWTVerifyGetKey {
-    return createLocalJWKSet(this.jwks());
+    this.#keys ??= createLocalJWKSet(this.jwks());
+    return this.#keys;
   }
 
   async sign(request: TokenRequest): Promise<string> {

@@ -1,9 +1,11 @@
-import { type FacilityId, oeeOf, plantDayBounds, plantDayOf, shiftAt } from '@aurora/plant';
+import { type FacilityId, oeeOf, plantDayBounds, plantDayOf, type Shift, shiftAt } from '@aurora/plant';
 import { z } from 'zod';
 import type { Role } from './auth.js';
 import { type ApiContext, requireFacility, resolveWindow } from './context.js';
 import { defineEndpoint, queryObjectSchema } from './endpoint.js';
+import { GoldMemo } from './gold-memo.js';
 import type { GoldRow } from './gold-reader.js';
+import { Lru } from './lru.js';
 import { facilityIdSchema, instantParam, isoDate, isoInstant, oeeFiguresSchema } from './schemas.js';
 import { ident, join, sql } from './statement.js';
 
@@ -99,9 +101,92 @@ const add = (a: Sums, b: Sums): Sums => {
   return s;
 };
 
+/** The shift and plant day an instant falls in, and the day's start. */
+export interface PlantPeriods {
+  shift: Shift | undefined;
+  day: string;
+  dayFrom: Date;
+}
+
+const HOUR_MS = 3_600_000;
+const periodsByHour = new Lru<string, PlantPeriods>(1024);
+
+/**
+ * The shift and plant day at an instant, computed once per facility and UTC hour: shifts start and end on
+ * whole local hours (06, 14, 22) and Europe/Berlin's offsets are whole hours, so every instant of a UTC
+ * hour has the same shift and day (the time-zone arithmetic is most of an uncached request's CPU).
+ */
+export function plantPeriodsAt(facility: FacilityId, at: Date): PlantPeriods {
+  const key = `${facility}:${Math.floor(at.getTime() / HOUR_MS)}`;
+  let periods = periodsByHour.get(key);
+  if (!periods) {
+    const day = plantDayOf(at);
+    periods = { shift: shiftAt(facility, at), day, dayFrom: plantDayBounds(day).startAt };
+    periodsByHour.set(key, periods);
+  }
+  return periods;
+}
+
+/** The OEE answer for a facility and window: one range read of gold.agg_oee_hourly, summed here. */
+async function oeeReport(ctx: ApiContext, facility: string, from: Date, to: Date) {
+  const { shift, day, dayFrom } = plantPeriodsAt(facility as FacilityId, new Date(to.getTime() - 1));
+  const shiftTo = shift ? new Date(Math.min(shift.endAt.getTime(), to.getTime())) : to;
+  const lower = new Date(Math.min(from.getTime(), dayFrom.getTime(), shift?.startAt.getTime() ?? Infinity));
+  // One plain range read; the sums per period and machine are made here (cheaper than 21 conditional
+  // aggregates in the engine, and the same in both dialects).
+  const rows = await ctx.gold.query(sql`SELECT machine_id, hour_start, ${join(
+    MEASURES.map((m) => ident(m)),
+    ', ',
+  )}, is_complete
+FROM gold.agg_oee_hourly
+WHERE facility_id = ${facility} AND hour_start >= ${lower} AND hour_start < ${to}
+ORDER BY machine_id, hour_start`);
+  const byMachine = new Map<string, GoldRow[]>();
+  for (const row of rows) {
+    const id = String(row['machine_id']);
+    const hours = byMachine.get(id);
+    if (hours) hours.push(row);
+    else byMachine.set(id, [row]);
+  }
+  let w = zero();
+  let d = zero();
+  let s = zero();
+  const machines = [...byMachine].map(([machineId, hours]) => {
+    const mw = sumsOf(hours, from, to);
+    const md = sumsOf(hours, dayFrom, to);
+    const ms = shift ? sumsOf(hours, shift.startAt, shiftTo) : undefined;
+    w = add(w, mw);
+    d = add(d, md);
+    if (ms) s = add(s, ms);
+    return {
+      machine_id: machineId,
+      window: figuresOf(mw),
+      current_shift: ms ? figuresOf(ms) : null,
+      current_day: figuresOf(md),
+    };
+  });
+  return {
+    facility_id: facility,
+    window: { from: from.toISOString(), to: to.toISOString(), figures: figuresOf(w) },
+    current_shift: shift
+      ? {
+          from: shift.startAt.toISOString(),
+          to: shiftTo.toISOString(),
+          shift: shift.name,
+          shift_date: shift.plantDay,
+          figures: figuresOf(s),
+        }
+      : null,
+    current_day: { from: dayFrom.toISOString(), to: to.toISOString(), day, figures: figuresOf(d) },
+    machines,
+  };
+}
+
 /** GET /production/oee/{facility_id} */
-export const oeeEndpoint = (ctx: ApiContext) =>
-  defineEndpoint({
+export const oeeEndpoint = (ctx: ApiContext) => {
+  // Per context (one per Function App instance): answers for explicit windows while gold is unchanged.
+  const memo = new GoldMemo(() => ctx.gold, 512);
+  return defineEndpoint({
     name: 'getProductionOee',
     method: 'GET',
     path: '/production/oee/{facility_id}',
@@ -116,59 +201,11 @@ export const oeeEndpoint = (ctx: ApiContext) =>
     async handle({ params, query, principal }) {
       requireFacility(ctx, principal, params.facility_id);
       const { from, to } = resolveWindow(ctx, query, 86_400, 31 * 86_400);
-      const last = new Date(to.getTime() - 1);
-      const shift = shiftAt(params.facility_id as FacilityId, last);
-      const day = plantDayOf(last);
-      const dayFrom = plantDayBounds(day).startAt;
-      const shiftTo = shift ? new Date(Math.min(shift.endAt.getTime(), to.getTime())) : to;
-      const lower = new Date(
-        Math.min(from.getTime(), dayFrom.getTime(), shift?.startAt.getTime() ?? Infinity),
-      );
-      // One plain range read; the sums per period and machine are made here (cheaper than 21 conditional
-      // aggregates in the engine, and the same in both dialects).
-      const rows = await ctx.gold.query(sql`SELECT machine_id, hour_start, ${join(
-        MEASURES.map((m) => ident(m)),
-        ', ',
-      )}, is_complete
-FROM gold.agg_oee_hourly
-WHERE facility_id = ${params.facility_id} AND hour_start >= ${lower} AND hour_start < ${to}
-ORDER BY machine_id, hour_start`);
-      const byMachine = new Map<string, GoldRow[]>();
-      for (const row of rows) {
-        const id = String(row['machine_id']);
-        byMachine.set(id, [...(byMachine.get(id) ?? []), row]);
-      }
-      let w = zero();
-      let d = zero();
-      let s = zero();
-      const machines = [...byMachine].map(([machineId, hours]) => {
-        const mw = sumsOf(hours, from, to);
-        const md = sumsOf(hours, dayFrom, to);
-        const ms = shift ? sumsOf(hours, shift.startAt, shiftTo) : undefined;
-        w = add(w, mw);
-        d = add(d, md);
-        if (ms) s = add(s, ms);
-        return {
-          machine_id: machineId,
-          window: figuresOf(mw),
-          current_shift: ms ? figuresOf(ms) : null,
-          current_day: figuresOf(md),
-        };
-      });
-      return {
-        facility_id: params.facility_id,
-        window: { from: from.toISOString(), to: to.toISOString(), figures: figuresOf(w) },
-        current_shift: shift
-          ? {
-              from: shift.startAt.toISOString(),
-              to: shiftTo.toISOString(),
-              shift: shift.name,
-              shift_date: shift.plantDay,
-              figures: figuresOf(s),
-            }
-          : null,
-        current_day: { from: dayFrom.toISOString(), to: to.toISOString(), day, figures: figuresOf(d) },
-        machines,
-      };
+      const compute = () => oeeReport(ctx, params.facility_id, from, to);
+      // "As of now" differs on every request; an explicit window is the same answer until gold changes.
+      return query.to === undefined
+        ? compute()
+        : memo.get(`${params.facility_id}\n${from.getTime()}\n${to.getTime()}`, compute);
     },
   });
+};
