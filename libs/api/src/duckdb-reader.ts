@@ -7,10 +7,12 @@ import {
   DOUBLE,
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBPreparedStatement,
   type DuckDBValue,
   VARCHAR,
 } from '@duckdb/node-api';
 import type { GoldReader, GoldRow } from './gold-reader.js';
+import { Lru } from './lru.js';
 import { PlainDate, type SqlValue, type Statement } from './statement.js';
 
 export interface DuckDbReaderOptions {
@@ -18,6 +20,8 @@ export interface DuckDbReaderOptions {
   file: string;
   /** Connections kept open, so concurrent requests run in parallel (DuckDB runs one query per connection). */
   connections?: number;
+  /** Prepared statements kept per connection (by SQL text; values are bound per request). */
+  preparedStatements?: number;
 }
 
 interface Opened {
@@ -25,6 +29,8 @@ interface Opened {
   instance: DuckDBInstance;
   idle: DuckDBConnection[];
   all: DuckDBConnection[];
+  /** Per connection, its prepared statements by SQL text: parsing and planning once, not per request. */
+  prepared: Map<DuckDBConnection, Lru<string, DuckDBPreparedStatement>>;
   waiting: ((c: DuckDBConnection) => void)[];
   inFlight: number;
   retired: boolean;
@@ -40,11 +46,13 @@ export class DuckDbGoldReader implements GoldReader {
   readonly dialect = 'duckdb' as const;
   readonly #file: string;
   readonly #connections: number;
+  readonly #preparedStatements: number;
   #current: Promise<Opened> | undefined;
 
   constructor(options: DuckDbReaderOptions) {
     this.#file = options.file;
     this.#connections = options.connections ?? 4;
+    this.#preparedStatements = options.preparedStatements ?? 32;
   }
 
   async query(statement: Statement): Promise<GoldRow[]> {
@@ -52,7 +60,9 @@ export class DuckDbGoldReader implements GoldReader {
     const connection = await this.#acquire(opened);
     try {
       const { text, values } = statement.render('duckdb');
-      const reader = await connection.runAndReadAll(text, values.map(bind), values.map(typeOf));
+      const prepared = await this.#prepare(opened, connection, text);
+      if (values.length > 0) prepared.bind(values.map(bind), values.map(typeOf));
+      const reader = await prepared.runAndReadAll();
       return toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson()) as GoldRow[];
     } finally {
       this.#release(opened, connection);
@@ -66,6 +76,24 @@ export class DuckDbGoldReader implements GoldReader {
       current.retired = true;
       this.#closeIfDone(current);
     }
+  }
+
+  async #prepare(
+    opened: Opened,
+    connection: DuckDBConnection,
+    text: string,
+  ): Promise<DuckDBPreparedStatement> {
+    let statements = opened.prepared.get(connection);
+    if (!statements) {
+      statements = new Lru(this.#preparedStatements, (p) => p.destroySync());
+      opened.prepared.set(connection, statements);
+    }
+    let prepared = statements.get(text);
+    if (!prepared) {
+      prepared = await connection.prepare(text);
+      statements.set(text, prepared);
+    }
+    return prepared;
   }
 
   /** The current file, counted in flight until released; a file retired meanwhile is never leased. */
@@ -107,7 +135,16 @@ export class DuckDbGoldReader implements GoldReader {
         await c.run("SET TimeZone = 'UTC'");
         all.push(c);
       }
-      return { identity, instance, idle: [...all], all, waiting: [], inFlight: 0, retired: false };
+      return {
+        identity,
+        instance,
+        idle: [...all],
+        all,
+        prepared: new Map(),
+        waiting: [],
+        inFlight: 0,
+        retired: false,
+      };
     })();
     this.#current = opening;
     return opening;
@@ -132,6 +169,8 @@ export class DuckDbGoldReader implements GoldReader {
 
   #closeIfDone(opened: Opened): void {
     if (!opened.retired || opened.inFlight > 0) return;
+    for (const statements of opened.prepared.values()) for (const p of statements.values()) p.destroySync();
+    opened.prepared.clear();
     for (const c of opened.all) c.closeSync();
     opened.instance.closeSync();
   }

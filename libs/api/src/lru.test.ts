@@ -24,6 +24,16 @@ describe('Lru', () => {
     expect(lru.get('a')).toBeUndefined();
   });
 
+  it('hands each entry the bound pushes out to onEvict (prepared statements are destroyed there)', () => {
+    const evicted: string[] = [];
+    const lru = new Lru<string, string>(1, (value, key) => evicted.push(`${key}=${value}`));
+    lru.set('a', '1');
+    lru.set('a', '2'); // replaced, not evicted
+    lru.set('b', '3');
+    lru.delete('b'); // deleted, not evicted
+    expect(evicted).toEqual(['a=2']);
+  });
+
   it('refuses a bound below one', () => {
     expect(() => new Lru(0)).toThrow(RangeError);
   });

@@ -5,7 +5,11 @@
 export class Lru<K, V> {
   readonly #map = new Map<K, V>();
 
-  constructor(readonly max: number) {
+  constructor(
+    readonly max: number,
+    /** Called with each entry the bound pushes out (not with deleted or replaced ones). */
+    private readonly onEvict?: (value: V, key: K) => void,
+  ) {
     if (!(max >= 1)) throw new RangeError(`an LRU holds at least one entry, got ${max}`);
   }
 
@@ -25,10 +29,19 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     this.#map.delete(key);
     this.#map.set(key, value);
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as K);
+    if (this.#map.size > this.max) {
+      const oldest = this.#map.keys().next().value as K;
+      const evicted = this.#map.get(oldest) as V;
+      this.#map.delete(oldest);
+      this.onEvict?.(evicted, oldest);
+    }
   }
 
   delete(key: K): void {
     this.#map.delete(key);
+  }
+
+  values(): IterableIterator<V> {
+    return this.#map.values();
   }
 }
