@@ -282,6 +282,15 @@ describe('OEE', () => {
   it('404 for a facility that does not exist, 400 for a malformed id or window', async () => {
     const t = await token('platform-admin');
     expect((await call('/v1/production/oee/hamburg', { token: t })).status).toBe(404);
+    // Routes no function serves, and a wrong method, are answered by the host: problems with a code too.
+    expect((await call('/v1/nothing-here', { token: t })).body).toMatchObject({
+      status: 404,
+      code: 'route.not_found',
+    });
+    expect((await call('/v1/production/oee/augsburg', { token: t, method: 'DELETE' })).body).toMatchObject({
+      status: 405,
+      code: 'method.not_allowed',
+    });
     expect(
       (
         await call('/v1/production/oee/augsburg?from=2026-11-23T09:00:00Z&to=2026-11-23T08:00:00Z', {
@@ -355,7 +364,12 @@ describe('hostile input', () => {
     const big = await post(JSON.stringify({ facility_id: 'augsburg', pad: 'x'.repeat(100_000) }));
     expect(big.status).toBe(413);
     expect(big.type).toBe('application/problem+json');
-    expect((await post('x'.repeat(2 * 1024 * 1024))).status).toBe(413);
+    expect(big.body.code).toBe('body.too_large');
+    // Past 1 MiB the local host refuses before the function runs, with the same problem and code.
+    const huge = await post('x'.repeat(2 * 1024 * 1024));
+    expect(huge.status).toBe(413);
+    expect(huge.type).toBe('application/problem+json');
+    expect(huge.body).toMatchObject({ status: 413, title: 'Content Too Large', code: 'body.too_large' });
     const deep = await post(`${'['.repeat(5000)}${']'.repeat(5000)}`);
     expect(deep.status).toBe(400);
     expect(deep.body.code).toBe('body.too_deep');

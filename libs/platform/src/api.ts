@@ -21,6 +21,36 @@ export interface LocalApiOptions {
   status: SourceStatusStore;
 }
 
+/** Every source the local platform lands, expected in `aurora status` and GET freshness before its first run. */
+export const LOCAL_SOURCES: readonly string[] = [
+  IOT_SOURCE,
+  ...catalogue.facilities.map((f) => mesSource(f.id)),
+  SAP_SOURCE,
+  ERP_SOURCE,
+];
+
+/** The api app's services, built on its first request, and what closes them with the platform. */
+export interface LocalApi {
+  services(): Promise<ApiServices>;
+  /** Closes the gold reader (its DuckDB instance on the warehouse file), if the services were built. */
+  close(): Promise<void>;
+}
+
+export function localApi(options: LocalApiOptions): LocalApi {
+  let built: Promise<ApiServices> | undefined;
+  return {
+    services: () => {
+      built = localApiServices(options);
+      return built;
+    },
+    close: async () => {
+      const services = await built?.catch(() => undefined);
+      built = undefined;
+      await services?.context.gold.close();
+    },
+  };
+}
+
 /**
  * The api app's services on a laptop: gold from the warehouse file of the last medallion run, tokens from
  * Aurora's own issuer (or Entra ID when AURORA_API_ISSUER is set), and API Management's limits and cache
@@ -36,7 +66,7 @@ export async function localApiServices(options: LocalApiOptions): Promise<ApiSer
       clock,
       facilities: catalogue.facilities.map((f) => f.id),
       sourceStatus: options.status,
-      knownSources: [IOT_SOURCE, ...catalogue.facilities.map((f) => mesSource(f.id)), SAP_SOURCE, ERP_SOURCE],
+      knownSources: LOCAL_SOURCES,
       iotSlaS: config.iot.slaS,
     },
     verify: createTokenVerifier({

@@ -24,7 +24,7 @@ import {
   type MesIngestionReport,
   startEmbeddedBroker,
 } from '@aurora/sources';
-import { localApiServices } from './api.js';
+import { type LocalApi, localApi } from './api.js';
 import { type LocalErp, openErp } from './erp.js';
 import { LOCAL_MEDALLION_TIMER, localMedallionApp } from './medallion.js';
 import { openMes } from './mes.js';
@@ -63,6 +63,8 @@ export class LocalPlatform {
   erp!: LocalErp;
   /** Every ERP ingestion report since the platform opened, oldest first. */
   erpReports!: ErpIngestionReport[];
+  /** The api app's services (built on its first request); closed with the platform. */
+  private api: LocalApi | undefined;
 
   private constructor(
     readonly totals: ReadonlyMap<string, LandingTotals>,
@@ -179,6 +181,8 @@ export class LocalPlatform {
         pool: sap.pool,
         onReport: sap.onReport,
       };
+      const api = localApi({ config, clock, log, status });
+      cleanup.push(() => api.close());
       const host = new LocalHost({
         apps: [
           ingestApp(async () => ({ telemetry, mes: mesDeps, erp: erpDeps })),
@@ -193,7 +197,7 @@ export class LocalPlatform {
           apiApp({
             clock,
             version: 'local',
-            services: () => localApiServices({ config, clock, log, status }),
+            services: api.services,
           }),
         ],
         log: log.child({ component: 'host' }),
@@ -251,6 +255,7 @@ export class LocalPlatform {
       );
       platform.erp = erp;
       platform.erpReports = erpReports;
+      platform.api = api;
       return platform;
     } catch (error) {
       for (const close of cleanup.reverse()) await close().catch(() => undefined);
@@ -289,6 +294,7 @@ export class LocalPlatform {
     await this.bridge.stop();
     await this.broker?.close();
     if (this.options.mode === 'service') await this.host.stop();
+    await this.api?.close();
     await this.closeMes();
     await this.sap.close();
     await this.erp.close();

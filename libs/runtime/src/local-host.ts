@@ -164,14 +164,15 @@ export class LocalHost {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const problem = (status: number, title: string, detail: string) => {
-      res.writeHead(status, { 'content-type': 'application/problem+json' });
-      res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+    // RFC 9457 with the stable `code` every problem of the API carries (the host answers these itself).
+    const problem = (status: number, title: string, detail: string, code: string) => {
+      res.writeHead(status, { 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ type: 'about:blank', title, status, detail, code }));
     };
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (!url.pathname.startsWith('/api/'))
-        return problem(404, 'Not Found', 'functions are served under /api/');
+        return problem(404, 'Not Found', 'functions are served under /api/', 'route.not_found');
       const path = url.pathname.slice('/api'.length);
       let matched: { fn: HttpFunction; params: Record<string, string> } | undefined;
       let methodMismatch = false;
@@ -187,11 +188,11 @@ export class LocalHost {
       }
       if (!matched)
         return methodMismatch
-          ? problem(405, 'Method Not Allowed', `${req.method} is not allowed here`)
-          : problem(404, 'Not Found', `no function serves ${url.pathname}`);
+          ? problem(405, 'Method Not Allowed', `${req.method} is not allowed here`, 'method.not_allowed')
+          : problem(404, 'Not Found', `no function serves ${url.pathname}`, 'route.not_found');
       const body = await readBody(req, this.#o.maxBodyBytes ?? 1024 * 1024);
       if (body === 'too-large')
-        return problem(413, 'Content Too Large', 'request bodies are limited to 1 MiB');
+        return problem(413, 'Content Too Large', 'request bodies are limited to 1 MiB', 'body.too_large');
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers))
         if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -211,8 +212,9 @@ export class LocalHost {
       await writeResponse(res, response);
     } catch (error) {
       if (error instanceof URIError)
-        return problem(400, 'Bad Request', 'the path is not valid percent-encoding');
-      if (!res.headersSent) problem(500, 'Internal Server Error', 'the function failed; see the host log');
+        return problem(400, 'Bad Request', 'the path is not valid percent-encoding', 'path.malformed');
+      if (!res.headersSent)
+        problem(500, 'Internal Server Error', 'the function failed; see the host log', 'internal');
     }
   }
 }

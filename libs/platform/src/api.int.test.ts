@@ -1,0 +1,55 @@
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFixtureWarehouse, sql } from '@aurora/api';
+import { createLogger, loadConfig, ManualClock } from '@aurora/core';
+import { warehousePath } from '@aurora/engine';
+import type { SourceStatusStore } from '@aurora/lake';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_SOURCES, localApi } from './api.js';
+
+let home: string;
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'aurora-local-api-'));
+  await buildFixtureWarehouse(warehousePath(home), { alerts: [] });
+});
+afterAll(() => rm(home, { recursive: true, force: true }));
+
+/** File descriptors of this process open on the warehouse file (Linux: /proc/self/fd). */
+async function openOnWarehouse(): Promise<number> {
+  let n = 0;
+  for (const fd of await readdir('/proc/self/fd'))
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === warehousePath(home)) n++;
+  return n;
+}
+
+describe('localApi', () => {
+  it.skipIf(process.platform !== 'linux')(
+    'closing it closes the gold reader and its DuckDB instance on the warehouse file',
+    async () => {
+      const api = localApi({
+        config: loadConfig({ AURORA_HOME: home }),
+        clock: new ManualClock(new Date('2026-11-23T08:00:00Z')),
+        log: createLogger({ level: 'silent', name: 'test' }),
+        status: { list: async () => [] } as unknown as SourceStatusStore,
+      });
+      const services = await api.services();
+      expect(services.context.knownSources).toBe(LOCAL_SOURCES);
+      const rows = await services.context.gold.query(sql`SELECT count(*) AS n FROM gold.agg_oee_hourly`);
+      expect(rows).toEqual([{ n: 5 }]);
+      expect(await openOnWarehouse()).toBeGreaterThan(0);
+      await api.close();
+      expect(await openOnWarehouse()).toBe(0);
+    },
+  );
+
+  it('closing it before any request is a no-op', async () => {
+    const api = localApi({
+      config: loadConfig({ AURORA_HOME: home }),
+      clock: new ManualClock(new Date()),
+      log: createLogger({ level: 'silent', name: 'test' }),
+      status: { list: async () => [] } as unknown as SourceStatusStore,
+    });
+    await api.close();
+  });
+});
