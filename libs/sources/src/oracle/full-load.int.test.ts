@@ -150,6 +150,7 @@ describe('runFullLoad against the ERP stand-in', () => {
     // A completed load is not loaded again on --resume.
     const again = await runFullLoad(deps, { tables: [MMT], resume: true });
     expect(again.tables[0]).toMatchObject({ alreadyComplete: true, rowsLanded: 0 });
+    expect(again.tables[0]?.cdc?.action).toBe('already');
   });
 
   it('a crash between a chunk’s put and its checkpoint: the resume counts the durable file, never lands it again', async () => {

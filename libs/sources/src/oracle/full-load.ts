@@ -290,8 +290,11 @@ async function loadTable(
   const name = qualifiedName(config);
   const key = fullLoadKey(name);
   at(null);
-  if (stored?.value.completedAt && ctx.resume)
-    return tableReport(stored.value, { alreadyComplete: true, resumedAt: stored.value.next });
+  if (stored?.value.completedAt && ctx.resume) {
+    // Complete already; the hand-over is idempotent, and repeating it covers a crash right before it.
+    const cdc = await handOverToCdc(deps.checkpoints, stored.value, config.mode);
+    return { ...tableReport(stored.value, { alreadyComplete: true, resumedAt: stored.value.next }), cdc };
+  }
   let etag: string | undefined = stored?.etag;
   let state: FullLoadState;
   if (stored && !stored.value.completedAt) {
