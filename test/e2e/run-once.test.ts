@@ -383,6 +383,10 @@ describe('the medallion after aurora run --once', () => {
     const reconcile = await aurora(['reconcile'], env);
     expect(reconcile.code, reconcile.stdout).toBe(0);
     expect(reconcile.stdout).toMatch(/seed 1, [\d,]+ machine-hours .* tolerance 0\.010 %\nOK/);
+    // Against another plant (seed 2) the same gold must fail, and say where.
+    const wrong = await aurora(['reconcile', '--seed', '2', '--worst', '3'], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/agg_oee_hourly .*\n[\s\S]*FAILED: [\d]+ differences/);
 
     // query prints tables, JSON and CSV, explains a bad statement, and cannot change the warehouse.
     const sql = 'SELECT facility_id, count(*) AS machines FROM gold.dim_machine GROUP BY 1 ORDER BY 1';

@@ -322,11 +322,7 @@ async function checkExpectations(
     const totalRows = await scalar(connection, e.total);
     const sample =
       failedRows > 0
-        ? JSON.stringify(
-            (await rowsOf(connection, `SELECT * FROM (${e.failing}) LIMIT 5`)).map((r) =>
-              Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v])),
-            ),
-          )
+        ? JSON.stringify(await rowsOf(connection, `SELECT * FROM (${e.failing}) LIMIT 5`))
         : '[]';
     results.push({
       model: model.name,

@@ -166,14 +166,14 @@ export async function reconcileGold(
       }
     }
 
-    // Days: the truth of every UTC hour whose Berlin date is the day.
+    // Days: the truth of every UTC hour whose Berlin date is the day. A complete day's hours are all
+    // complete hours, so the truth already computed for them is reused.
     for (const d of daily) {
       const machine = String(d['machine_id']);
       const day = String(d['day']);
-      const from = Date.parse(`${day}T00:00:00Z`) - 3 * HOUR_MS;
-      const hours = plant
-        .machineHours(machine, new Date(from), new Date(from + 30 * HOUR_MS))
-        .filter((h) => berlinDate.format(h.hourStart) === day);
+      const hours = [...(truthByMachine.get(machine)?.values() ?? [])].filter(
+        (h) => berlinDate.format(h.hourStart) === day,
+      );
       compare('agg_oee_daily', `${d['facility_id']}/${machine}/${day}`, d, rollUp(hours));
     }
 

@@ -37,7 +37,7 @@ export function registerReconcile(program: Command): void {
         if (report.compared.hourly === 0) ctx.out('nothing to compare: no complete hour in gold yet');
         for (const d of report.differences.slice(0, Number(opts.worst))) {
           ctx.out(
-            `  ${d.table.padEnd(15)} ${d.row.padEnd(42)} ${d.kpi.padEnd(16)} gold ${show(d.gold).padStart(12)}  truth ${show(d.truth).padStart(12)}  ${Number.isFinite(d.relativeDifference) ? `${(d.relativeDifference * 100).toPrecision(3)} %` : 'missing'}`,
+            `  ${d.table.padEnd(15)} ${d.row.padEnd(42)} ${d.kpi.padEnd(16)} gold ${show(d.gold).padStart(12)}  truth ${show(d.truth).padStart(12)}  ${Number.isFinite(d.relativeDifference) ? `${(d.relativeDifference * 100).toPrecision(3)} %` : d.gold === null || d.truth === null ? 'missing' : 'vs 0'}`,
           );
         }
         ctx.out(report.ok ? 'OK' : `FAILED: ${report.differences.length} differences`);
