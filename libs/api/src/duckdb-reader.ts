@@ -63,7 +63,9 @@ export class DuckDbGoldReader implements GoldReader {
       const prepared = await this.#prepare(opened, connection, text);
       if (values.length > 0) prepared.bind(values.map(bind), values.map(typeOf));
       const reader = await prepared.runAndReadAll();
-      return toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson()) as GoldRow[];
+      return toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson(), {
+        decimals: 'number',
+      }) as GoldRow[];
     } finally {
       this.#release(opened, connection);
     }

@@ -29,7 +29,10 @@ export async function queryWarehouse(home: string, sql: string): Promise<QueryRe
     const columns = reader
       .columnNames()
       .map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
-    return { columns, rows: toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson()) };
+    return {
+      columns,
+      rows: toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson(), { decimals: 'number' }),
+    };
   } finally {
     connection.closeSync();
     instance.closeSync();

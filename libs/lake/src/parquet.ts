@@ -59,12 +59,16 @@ const CHUNK_ROWS = 2048;
 
 /**
  * DuckDB's JSON rendering, with fixes for people and tools downstream: timestamps become ISO 8601
- * UTC (`2026-11-23T07:55:00.332Z`), and integers that fit a double and decimals become numbers.
+ * UTC (`2026-11-23T07:55:00.332Z`) and integers that fit a double become numbers. Decimals stay exact
+ * strings (`"12.50"`, as DuckDB renders them) unless `decimals: 'number'` asks for doubles, which is
+ * what KPI readers (the warehouse, the API) want.
  */
 export function toJsonRows(
   raw: Record<string, DuckDBValue>[],
   json: Record<string, Json>[],
+  options: { decimals?: 'exact' | 'number' } = {},
 ): Record<string, Json>[] {
+  const decimalsAsNumbers = options.decimals === 'number';
   return json.map((row, i) => {
     const source = raw[i]!;
     for (const key of Object.keys(row)) {
@@ -77,7 +81,7 @@ export function toJsonRows(
         value <= BigInt(Number.MAX_SAFE_INTEGER)
       ) {
         row[key] = Number(value);
-      } else if (value instanceof DuckDBDecimalValue) {
+      } else if (decimalsAsNumbers && value instanceof DuckDBDecimalValue) {
         row[key] = value.toDouble();
       }
     }
@@ -146,7 +150,7 @@ export class ParquetCodec {
     }
   }
 
-  /** Rows of a Parquet file as JSON-safe objects (timestamps as ISO strings, big integers as strings). */
+  /** Rows of a Parquet file as JSON-safe objects (timestamps as ISO strings, big integers and decimals as strings). */
   async decode(bytes: Uint8Array, options: { limit?: number } = {}): Promise<Record<string, Json>[]> {
     return this.withFile(bytes, async (connection, file) => {
       const limit = options.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
