@@ -80,6 +80,18 @@ export const configSchema = z.object({
   AURORA_SAP_INITIAL_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(400).default(3),
   AURORA_KEY_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
   AURORA_SECRETS_TTL_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  AURORA_PRIVACY_KEK: z
+    .url({ protocol: /^https$/ })
+    .regex(
+      /^https:\/\/[^/]+\/keys\/[A-Za-z0-9-]+(\/[A-Za-z0-9]+)?$/,
+      'expected a Key Vault key URL, https://<vault>.vault.azure.net/keys/<name>[/<version>]',
+    )
+    .optional(),
+  AURORA_PRIVACY_KEY_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'expected a table name: letters and digits, 3-63 characters')
+    .default('privacykeys'),
+  AURORA_PRIVACY_DEADLINE_H: positive.max(24 * 90).default(72),
   AURORA_EVENTHUB_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9.-]+$/, 'expected the namespace host, e.g. evhns-aurora-prod.servicebus.windows.net')
@@ -156,6 +168,17 @@ export interface AuroraConfig {
   erp: ErpConfig;
   synapse: SynapseConfig;
   api: ApiConfig;
+  privacy: PrivacyConfig;
+}
+
+/**
+ * Personal data: the key-encryption key (a Key Vault key in Azure; unset = the local key file
+ * $AURORA_HOME/keys/privacy.json), the key table, and the deadline of data-subject requests.
+ */
+export interface PrivacyConfig {
+  kekUrl?: string;
+  keyTable: string;
+  deadlineH: number;
 }
 
 /**
@@ -314,6 +337,11 @@ export function loadConfig(
         ? { lakeDfsUrl: c.AURORA_LAKE_DFS_URL ?? c.AURORA_LAKE_BLOB_URL!.replace('.blob.', '.dfs.') }
         : {}),
       mvRebuildThreshold: c.AURORA_SYNAPSE_MV_REBUILD_THRESHOLD,
+    },
+    privacy: {
+      ...(c.AURORA_PRIVACY_KEK ? { kekUrl: c.AURORA_PRIVACY_KEK } : {}),
+      keyTable: c.AURORA_PRIVACY_KEY_TABLE,
+      deadlineH: c.AURORA_PRIVACY_DEADLINE_H,
     },
     api: {
       ...(c.AURORA_API_ISSUER

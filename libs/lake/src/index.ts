@@ -7,5 +7,6 @@ export * from './layout.js';
 export * from './parquet.js';
 export * from './put-new.js';
 export * from './source-status.js';
+export * from './state-table.js';
 export * from './storage.js';
 export * from './verify.js';

@@ -14,7 +14,8 @@ export function fileTimestamp(at: Date, micros = 0): string {
   );
 }
 
-const datePartitions = (at: Date) =>
+/** `year=YYYY/month=MM/day=DD` of an instant, in UTC. */
+export const datePartitions = (at: Date) =>
   `year=${at.getUTCFullYear()}/month=${pad(at.getUTCMonth() + 1)}/day=${pad(at.getUTCDate())}`;
 
 const segment = (kind: string, value: string) => {
@@ -37,6 +38,17 @@ export const bronzePaths = {
   /** Records that failed validation, kept with their reasons; `_`-prefixed so Synapse COPY skips it. */
   deadLetter: (source: string, at: Date, micros = 0) =>
     `bronze/_deadletter/${segment('source', source)}/${datePartitions(at)}/${source}_${fileTimestamp(at, micros)}.jsonl`,
+};
+
+/**
+ * Reports of the migration checks (`aurora reconcile --against`, `aurora erp verify-load`), one JSON file
+ * per run, partitioned by the UTC day of the run like bronze.
+ */
+export const reportPaths = {
+  reconcile: (at: Date, micros = 0) =>
+    `reports/reconcile/${datePartitions(at)}/reconcile_${fileTimestamp(at, micros)}.json`,
+  erpVerifyLoad: (at: Date, micros = 0) =>
+    `reports/erp-verify-load/${datePartitions(at)}/verify-load_${fileTimestamp(at, micros)}.json`,
 };
 
 export interface ParsedBronzePath {
