@@ -100,6 +100,26 @@ describe('aurora erp', () => {
       /INV\.MTL_MATERIAL_TRANSACTIONS\s+complete load .* 0 mismatches\s+source checked/,
     );
     expect(clean.stdout).toMatch(/^OK$/m);
+    const cleanPath = clean.stdout.match(/^report: (\S+)$/m)?.[1];
+    expect(cleanPath).toMatch(
+      /^reports\/erp-verify-load\/year=\d{4}\/month=\d{2}\/day=\d{2}\/verify-load_\d{8}T\d{12}Z\.json$/,
+    );
+    const cleanReport = JSON.parse((await lake.get(cleanPath!)).toString('utf8')) as {
+      check: string;
+      ok: boolean;
+      mismatchCount: number;
+      tables: { table: string; loaded: boolean; sourceChecked: boolean }[];
+    };
+    expect(cleanReport).toMatchObject({ check: 'erp-verify-load', ok: true, mismatchCount: 0 });
+    expect(
+      cleanReport.tables
+        .filter((t) => t.loaded)
+        .map((t) => [t.table, t.sourceChecked])
+        .sort(),
+    ).toEqual([
+      ['INV.MTL_MATERIAL_TRANSACTIONS', true],
+      ['ONT.OE_ORDER_LINES_ALL', true],
+    ]);
 
     const key = await tamper('bronze/oracle-erp/oe_order_lines_all/', 'ORDERED_QUANTITY', '99999');
     const caught = await aurora(['erp', 'verify-load', '--at', AT], env);
@@ -110,9 +130,17 @@ describe('aurora erp', () => {
     const json = JSON.parse((await aurora(['erp', 'verify-load', '--json', '--at', AT], env)).stdout) as {
       ok: boolean;
       mismatches: { table: string; key: string; side: string }[];
+      reportPath: string;
     };
     expect(json.ok).toBe(false);
     expect(json.mismatches.map((m) => [m.table, m.key, m.side])).toEqual([
+      ['ONT.OE_ORDER_LINES_ALL', key, 'lake'],
+    ]);
+    // Each run lands a report of its own; this one holds the mismatch.
+    expect(json.reportPath).not.toBe(cleanPath);
+    const landed = JSON.parse((await lake.get(json.reportPath)).toString('utf8')) as typeof json;
+    expect(landed.ok).toBe(false);
+    expect(landed.mismatches.map((m) => [m.table, m.key, m.side])).toEqual([
       ['ONT.OE_ORDER_LINES_ALL', key, 'lake'],
     ]);
   });

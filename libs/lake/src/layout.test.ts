@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bronzePaths, fileTimestamp, parseBronzePath } from './layout.js';
+import { bronzePaths, fileTimestamp, parseBronzePath, reportPaths } from './layout.js';
 
 const at = new Date('2026-03-29T01:05:09.042Z');
 
@@ -54,5 +54,16 @@ describe('bronzePaths', () => {
     expect(
       parseBronzePath('bronze/sap/A/year=2026/month=01/day=01/B_20260101T000000000000Z.parquet'),
     ).toBeUndefined();
+  });
+});
+
+describe('reportPaths', () => {
+  it('puts each migration report under reports/ by the UTC day of the run, named by its timestamp', () => {
+    expect(reportPaths.reconcile(at)).toBe(
+      'reports/reconcile/year=2026/month=03/day=29/reconcile_20260329T010509042000Z.json',
+    );
+    expect(reportPaths.erpVerifyLoad(new Date('2026-12-31T23:59:59.999Z'), 3)).toBe(
+      'reports/erp-verify-load/year=2026/month=12/day=31/verify-load_20261231T235959999003Z.json',
+    );
   });
 });

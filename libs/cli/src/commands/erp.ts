@@ -1,5 +1,6 @@
 import { type Clock, ManualClock, systemClock, UsageError } from '@aurora/core';
-import { LocalPlatform } from '@aurora/platform';
+import { reportPaths } from '@aurora/lake';
+import { LocalPlatform, writeLakeReport } from '@aurora/platform';
 import {
   bronzeTableName,
   DEFAULT_ERP_TABLES,
@@ -133,6 +134,8 @@ export function registerErp(program: Command): void {
         'side lake: the landed row changed after landing, or is missing or doubled; side source: the source row',
         "differs from what was landed, or is gone. The source side needs the undo for the load SCN (Oracle's",
         'UNDO_RETENTION); when it is gone, the lake side is still checked and the reason is printed.',
+        'The whole report (with up to 1,000 mismatches) lands in the lake as',
+        'reports/erp-verify-load/year=/month=/day=/verify-load_{timestamp}.json; its path is printed.',
         'Exit 1 on any mismatch, when a named table has no full load, or when there is nothing to verify.',
       ].join('\n'),
     )
@@ -143,7 +146,10 @@ export function registerErp(program: Command): void {
         throw new UsageError('--limit must be a non-negative integer');
       const tables = pickTables(configuredTables(ctx), opts.table);
       const platform = await openPlatform(ctx, opts.at);
+      const at = new Date();
       let report: Awaited<ReturnType<typeof verifyFullLoad>>;
+      let reportPath: string;
+      let unloaded: typeof report.tables;
       try {
         report = await verifyFullLoad(
           {
@@ -156,14 +162,28 @@ export function registerErp(program: Command): void {
             onProgress: (p) =>
               process.stderr.write(`${p.table.padEnd(34)} chunk ${p.chunk}/${p.chunks}  ${n(p.rows)} rows\n`),
           },
-          { tables, maxMismatches: Math.max(limit, 1) },
+          { tables, maxMismatches: Math.max(limit, MISMATCHES_KEPT) },
         );
+        unloaded = opts.table.length > 0 ? report.tables.filter((t) => !t.loaded) : [];
+        reportPath = await writeLakeReport(platform.storage.lake, reportPaths.erpVerifyLoad, at, {
+          check: 'erp-verify-load',
+          at: at.toISOString(),
+          tablesAsked: opts.table,
+          ...report,
+          ok: report.ok && unloaded.length === 0,
+        });
       } finally {
         await platform.close();
       }
-      const unloaded = opts.table.length > 0 ? report.tables.filter((t) => !t.loaded) : [];
       const ok = report.ok && unloaded.length === 0;
-      if (opts.json) ctx.out(JSON.stringify({ ...report, ok }, null, 2));
+      if (opts.json)
+        ctx.out(
+          JSON.stringify(
+            { ...report, mismatches: report.mismatches.slice(0, Math.max(limit, 1)), ok, reportPath },
+            null,
+            2,
+          ),
+        );
       else {
         for (const m of report.mismatches.slice(0, limit))
           ctx.out(
@@ -183,6 +203,7 @@ export function registerErp(program: Command): void {
           );
         }
         ctx.out(report.summary);
+        ctx.out(`report: ${reportPath}`);
         ctx.out(ok ? 'OK' : 'FAILED');
       }
       process.exitCode = ok ? 0 : 1;
@@ -190,6 +211,9 @@ export function registerErp(program: Command): void {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** How many mismatches the lake report of verify-load keeps (all are counted). */
+const MISMATCHES_KEPT = 1000;
 
 async function openPlatform(ctx: CliContext, at: string | undefined): Promise<LocalPlatform> {
   let plantClock: Clock = systemClock;
