@@ -75,6 +75,8 @@ export interface ActivityDeps {
   /** A folder of this instance: the bronze cache, shared by the activities that run here. */
   workDir: string;
   project?: () => Promise<Project>;
+  /** Key ids of erased data subjects (the key table's tombstones), anonymised in silver and gold. */
+  erasedKeyIds?: () => Promise<readonly string[]>;
   /** The dedicated pool; undefined outside Azure. */
   synapse?: { runner: () => Promise<SqlRunner>; lakeDfsUrl: string };
 }
@@ -127,6 +129,7 @@ export function createActivities(deps: ActivityDeps) {
     clock: deps.clock,
     log: deps.log,
     home,
+    ...(deps.erasedKeyIds ? { erasedKeyIds: deps.erasedKeyIds } : {}),
   });
 
   return {

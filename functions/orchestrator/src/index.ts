@@ -1,6 +1,7 @@
 import { createLogger, loadConfig, systemClock } from '@aurora/core';
 import { loadProject } from '@aurora/engine';
 import { ParquetCodec, storageFromConnectionString, storageFromIdentity } from '@aurora/lake';
+import { erasedKeyIdsOf } from '@aurora/privacy';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 import * as df from 'durable-functions';
@@ -31,6 +32,7 @@ const build = async (): Promise<MedallionActivities> => {
     clock: systemClock,
     log,
     workDir: '/tmp/aurora-orchestrator',
+    erasedKeyIds: erasedKeyIdsOf(storage, c),
     ...(pool && c.synapse.lakeDfsUrl
       ? { synapse: { runner: synapseRunner(pool), lakeDfsUrl: c.synapse.lakeDfsUrl } }
       : {}),

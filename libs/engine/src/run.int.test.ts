@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningAzurite, startAzurite } from '@aurora/azurite';
@@ -256,5 +256,80 @@ describe('runMedallion', () => {
     expect(report.models.find((m) => m.model === 'silver.orders')?.rows).toBe(2);
     expect(report.ok).toBe(false);
     expect(report.problems.join('\n')).toMatch(/silver.broken: .*no_such_column/);
+  });
+
+  it('anonymises erased subjects: their sealed values become NULL in silver and gold, and [erased] inside quarantined rows', async () => {
+    const dir = await project();
+    const sources = join(dir, 'sources.yaml');
+    await writeFile(
+      sources,
+      (await readFile(sources, 'utf8')).replace('bronze/mes/test/orders', 'bronze/mes/erasure/orders'),
+    );
+    const erased = 'ERASEDxxxxxxxxxxxxxxxx';
+    const kept = 'KEPTxxxxxxxxxxxxxxxxxx';
+    const { bytes } = await codec.encode(SCHEMA, [
+      {
+        order_id: 'o1',
+        qty: 5,
+        material: `pd1.${erased}.c2VhbGVk`,
+        modified_at: at(1),
+        _extracted_at: at(2),
+        _batch_id: 'b',
+      },
+      {
+        order_id: 'o2',
+        qty: 7,
+        material: `pd1.${kept}.c2VhbGVk`,
+        modified_at: at(1),
+        _extracted_at: at(2),
+        _batch_id: 'b',
+      },
+      {
+        order_id: 'o4',
+        qty: 1,
+        material: `see pd1.${erased}.YWJj and pd1.${kept}.ZGVm`,
+        modified_at: at(1),
+        _extracted_at: at(2),
+        _batch_id: 'b',
+      },
+      {
+        order_id: 'o3',
+        qty: -1,
+        material: `pd1.${erased}.b3RoZXI`,
+        modified_at: at(1),
+        _extracted_at: at(2),
+        _batch_id: 'b',
+      },
+    ] as never);
+    await lake.put('bronze/mes/erasure/orders/year=2026/month=11/day=23/orders_1.parquet', bytes);
+    const home = await tmp();
+    const report = await runMedallion(
+      { lake, codec, clock, log, home, erasedKeyIds: async () => [erased, 'not a key id'] },
+      { project: await loadProject(dir), publish: false },
+    );
+    expect(report.models.every((m) => !m.error)).toBe(true);
+    const silver = await queryWarehouse(
+      home,
+      'SELECT order_id, material FROM silver.orders ORDER BY order_id',
+    );
+    expect(silver.rows).toEqual([
+      { order_id: 'o1', material: null },
+      { order_id: 'o2', material: `pd1.${kept}.c2VhbGVk` },
+      { order_id: 'o4', material: `see [erased] and pd1.${kept}.ZGVm` },
+    ]);
+    const gold = await queryWarehouse(home, 'SELECT material, qty FROM gold.totals ORDER BY qty');
+    expect(gold.rows).toEqual([
+      { material: `see [erased] and pd1.${kept}.ZGVm`, qty: 1 },
+      { material: null, qty: 5 },
+      { material: `pd1.${kept}.c2VhbGVk`, qty: 7 },
+    ]);
+    const quarantine = await queryWarehouse(home, 'SELECT record FROM silver.quarantine');
+    expect(quarantine.rows).toHaveLength(1);
+    expect(String(quarantine.rows[0]!['record'])).not.toContain(erased);
+    // The whole value was sealed, so the row's JSON holds null for it.
+    expect(JSON.parse(String(quarantine.rows[0]!['record']))).toMatchObject({
+      order_id: 'o3',
+      material: null,
+    });
   });
 });

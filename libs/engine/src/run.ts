@@ -31,6 +31,11 @@ export interface MedallionDeps {
   /** AURORA_HOME: the bronze cache and the warehouse file live under it. */
   home: string;
   signal?: AbortSignal;
+  /**
+   * Key ids of erased data subjects (the key table's tombstones): their sealed values (`pd1.<keyId>.…`)
+   * become NULL in every silver and gold table this run builds. Without it nothing is anonymised.
+   */
+  erasedKeyIds?: () => Promise<readonly string[]>;
 }
 
 export interface MedallionOptions {
@@ -151,6 +156,7 @@ export async function runMedallion(
     for (const schema of ['bronze', 'reference', 'silver', 'gold']) {
       await connection.run(`CREATE SCHEMA ${schema}`);
     }
+    const erased = await createErased(connection, deps.erasedKeyIds);
     await createBronze(connection, project, synced.files);
     for (const ref of project.reference) {
       await connection.run(
@@ -164,7 +170,7 @@ export async function runMedallion(
     for (const level of project.levels) {
       for (const model of level) {
         progress(`medallion: ${model.name}`);
-        reports.push(await buildModel(connection, model, startedAt));
+        reports.push(await buildModel(connection, model, startedAt, erased));
       }
     }
     await connection.run(
@@ -246,7 +252,47 @@ export async function createBronze(
   }
 }
 
-async function buildModel(connection: DuckDBConnection, model: Model, now: Date): Promise<ModelReport> {
+const SEALED_KEY_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** Loads the erased key ids into a temporary table; false when there are none (nothing to anonymise). */
+async function createErased(
+  connection: DuckDBConnection,
+  source: MedallionDeps['erasedKeyIds'],
+): Promise<boolean> {
+  const ids = (source ? await source() : []).filter((id) => SEALED_KEY_ID.test(id));
+  if (ids.length === 0) return false;
+  await connection.run('CREATE TEMP TABLE _erased (key_id VARCHAR PRIMARY KEY)');
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000).map((id) => `('${id}')`);
+    await connection.run(`INSERT OR IGNORE INTO _erased VALUES ${chunk.join(', ')}`);
+  }
+  return true;
+}
+
+/**
+ * Anonymises erased subjects in a freshly built table: a value sealed under an erased key becomes NULL,
+ * and a sealed value embedded in text (a quarantined row's JSON) becomes `[erased]`.
+ */
+async function anonymise(connection: DuckDBConnection, table: string): Promise<void> {
+  const columns = (await rowsOf(connection, `DESCRIBE ${table}`))
+    .filter((c) => String(c['column_type']) === 'VARCHAR')
+    .map((c) => quoteIdent(String(c['column_name'])));
+  for (const c of columns) {
+    await connection.run(
+      `UPDATE ${table} SET ${c} = NULL WHERE ${c} LIKE 'pd1.%' AND split_part(${c}, '.', 2) IN (SELECT key_id FROM _erased)`,
+    );
+    await connection.run(
+      `UPDATE ${table} SET ${c} = regexp_replace(${c}, 'pd1\\.(' || (SELECT string_agg(key_id, '|') FROM _erased) || ')\\.[A-Za-z0-9_-]+', '[erased]', 'g') WHERE ${c} LIKE '%pd1.%'`,
+    );
+  }
+}
+
+async function buildModel(
+  connection: DuckDBConnection,
+  model: Model,
+  now: Date,
+  erased: boolean,
+): Promise<ModelReport> {
   const started = performance.now();
   const schema = model.layer;
   const table = `${schema}.${quoteIdent(model.table)}`;
@@ -254,6 +300,7 @@ async function buildModel(connection: DuckDBConnection, model: Model, now: Date)
   const keyText = `concat_ws('|', ${model.key.map((k) => `CAST(${quoteIdent(k)} AS VARCHAR)`).join(', ')})`;
   try {
     await connection.run(`CREATE TABLE ${stage} AS ${model.sql}`);
+    if (erased) await anonymise(connection, stage);
     let quarantined = 0;
     let keep = 'true';
     if (model.quarantine.length > 0) {

@@ -15,26 +15,44 @@ export interface QueryResult {
  * replacing the file meanwhile does not disturb it.
  */
 export async function queryWarehouse(home: string, sql: string): Promise<QueryResult> {
+  const warehouse = await openWarehouse(home);
+  try {
+    return await warehouse.query(sql);
+  } finally {
+    warehouse.close();
+  }
+}
+
+export interface OpenWarehouse {
+  query(sql: string): Promise<QueryResult>;
+  close(): void;
+}
+
+/** The warehouse held open read-only for several queries (see queryWarehouse). */
+export async function openWarehouse(home: string): Promise<OpenWarehouse> {
   const file = warehousePath(home);
   await access(file).catch(() => {
     throw new UsageError(`no warehouse under ${home} yet: run \`pnpm aurora run --once\` first`);
   });
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
-  try {
-    await connection.run("SET TimeZone = 'UTC'");
-    const reader = await connection.runAndReadAll(sql).catch((error: Error) => {
-      throw new UsageError(error.message);
-    });
-    const columns = reader
-      .columnNames()
-      .map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
-    return {
-      columns,
-      rows: toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson(), { decimals: 'number' }),
-    };
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  await connection.run("SET TimeZone = 'UTC'");
+  return {
+    async query(sql) {
+      const reader = await connection.runAndReadAll(sql).catch((error: Error) => {
+        throw new UsageError(error.message);
+      });
+      const columns = reader
+        .columnNames()
+        .map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
+      return {
+        columns,
+        rows: toJsonRows(reader.getRowObjects(), reader.getRowObjectsJson(), { decimals: 'number' }),
+      };
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
 }

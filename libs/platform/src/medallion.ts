@@ -13,6 +13,8 @@ export interface LocalMedallionDeps {
   clock: Clock;
   log: Logger;
   home: string;
+  /** Key ids of erased data subjects (the key table's tombstones), anonymised in silver and gold. */
+  erasedKeyIds?: () => Promise<readonly string[]>;
   onReport?: (report: MedallionReport) => void;
 }
 
@@ -33,7 +35,14 @@ export function localMedallionApp(deps: () => LocalMedallionDeps): FunctionApp {
         }
         const d = deps();
         running = runMedallion(
-          { lake: d.lake, codec: d.codec, clock: d.clock, log: d.log, home: d.home },
+          {
+            lake: d.lake,
+            codec: d.codec,
+            clock: d.clock,
+            log: d.log,
+            home: d.home,
+            ...(d.erasedKeyIds ? { erasedKeyIds: d.erasedKeyIds } : {}),
+          },
           { onProgress: (line) => d.log.debug({ event: 'medallion.progress' }, line) },
         );
         try {

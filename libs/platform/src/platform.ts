@@ -16,6 +16,7 @@ import {
   type SourceStatusStore,
 } from '@aurora/lake';
 import { type FacilityId, type MesStandIn, PlantModel } from '@aurora/plant';
+import { erasedKeyIdsOf } from '@aurora/privacy';
 import { LocalHost } from '@aurora/runtime';
 import {
   EdgeBridge,
@@ -181,7 +182,7 @@ export class LocalPlatform {
         pool: sap.pool,
         onReport: sap.onReport,
       };
-      const api = localApi({ config, clock, log, status });
+      const api = localApi({ config, clock, log, status, storage });
       cleanup.push(() => api.close());
       const host = new LocalHost({
         apps: [
@@ -193,6 +194,7 @@ export class LocalPlatform {
             clock: plantClock,
             log: log.child({ app: 'orchestrator' }),
             home: config.home,
+            erasedKeyIds: erasedKeyIdsOf(storage, config),
           })),
           apiApp({
             clock,

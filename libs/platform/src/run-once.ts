@@ -11,6 +11,7 @@ import {
   type SapFault,
   simulateTelemetry,
 } from '@aurora/plant';
+import { erasedKeyIdsOf } from '@aurora/privacy';
 import type { ErpFault, ErpTableReport, MesEntityReport, SapBapiReport } from '@aurora/sources';
 import type { LocalPlatform } from './platform.js';
 import { recordSeed } from './reconcile.js';
@@ -158,6 +159,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
       clock: platform.options.plantClock ?? platform.options.clock,
       log: platform.options.log,
       home: platform.options.config.home,
+      erasedKeyIds: erasedKeyIdsOf(platform.storage, platform.options.config),
     },
     { onProgress: progress },
   );

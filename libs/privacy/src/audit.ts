@@ -48,7 +48,7 @@ export class AuditLog {
     );
   }
 
-  /** Entries from `from` (a day) onwards, oldest first; all when `from` is omitted. */
+  /** Entries oldest first, all of them or those of one key id. */
   async *entries(options: { keyId?: string } = {}): AsyncIterable<AuditEntry> {
     for await (const file of this.lake.list(`${AUDIT_PREFIX}/`)) {
       const text = (await this.lake.get(file.path)).toString('utf8');

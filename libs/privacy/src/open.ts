@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import type { AuroraConfig, Clock, SecretProvider } from '@aurora/core';
+import {
+  type AuroraConfig,
+  type Clock,
+  ConfigError,
+  type SecretProvider,
+  secretsFromConfig,
+} from '@aurora/core';
 import type { StorageClients } from '@aurora/lake';
 import type { TokenCredential } from '@azure/core-auth';
 import { AuditLog } from './audit.js';
@@ -21,17 +27,21 @@ export interface Privacy {
  * otherwise both come from the local key file under AURORA_HOME, created on first use.
  */
 export async function openPrivacy(
-  config: Pick<AuroraConfig, 'home' | 'privacy'>,
+  config: Pick<AuroraConfig, 'home' | 'privacy' | 'secrets'>,
   storage: StorageClients,
   clock: Clock,
   azure?: { credential: TokenCredential; secrets: SecretProvider },
 ): Promise<Privacy> {
   let keys: PrivacyKeys;
   if (config.privacy.kekUrl) {
-    if (!azure)
-      throw new Error('AURORA_PRIVACY_KEK names a Key Vault key, but no Azure credential was given');
-    const indexKey = Buffer.from(await azure.secrets.get('privacy-index-key'), 'base64');
-    keys = { kek: keyVaultKek({ keyUrl: config.privacy.kekUrl, credential: azure.credential }), indexKey };
+    const credential = azure?.credential ?? new (await import('@azure/identity')).DefaultAzureCredential();
+    const secrets = azure?.secrets ?? (await secretsFromConfig(config, { clock, credential }));
+    const indexKey = Buffer.from(await secrets.get('privacy-index-key'), 'base64');
+    if (indexKey.length < 32)
+      throw new ConfigError('the secret privacy-index-key must be at least 32 random bytes, base64', [
+        { variable: 'AURORA_PRIVACY_INDEX_KEY', problem: 'shorter than 32 bytes' },
+      ]);
+    keys = { kek: keyVaultKek({ keyUrl: config.privacy.kekUrl, credential }), indexKey };
   } else {
     keys = await localPrivacyKeys(localKeyFile(config.home));
   }
@@ -40,3 +50,11 @@ export async function openPrivacy(
     audit: new AuditLog(storage.lake, clock),
   };
 }
+
+/**
+ * The key ids of erased subjects, straight from the key table (no key material needed): what the
+ * medallion anonymises silver and gold with.
+ */
+export const erasedKeyIdsOf =
+  (storage: Pick<StorageClients, 'table'>, config: Pick<AuroraConfig, 'privacy'>) => (): Promise<string[]> =>
+    tableKeyTable(storage.table(config.privacy.keyTable)).destroyedKeyIds();

@@ -2,6 +2,7 @@ import { systemClock } from '@aurora/core';
 import { loadProject, runMedallion } from '@aurora/engine';
 import { ParquetCodec } from '@aurora/lake';
 import { openStorage } from '@aurora/platform';
+import { erasedKeyIdsOf } from '@aurora/privacy';
 import type { Command } from 'commander';
 import { cliContext } from '../context.js';
 
@@ -69,7 +70,14 @@ export function registerPipelines(program: Command): void {
           process.stderr.write(`deleted ${deleted} files under silver/ and gold/\n`);
         }
         const report = await runMedallion(
-          { lake: storage.lake, codec, clock: systemClock, log: ctx.log, home: ctx.config.home },
+          {
+            lake: storage.lake,
+            codec,
+            clock: systemClock,
+            log: ctx.log,
+            home: ctx.config.home,
+            erasedKeyIds: erasedKeyIdsOf(storage, ctx.config),
+          },
           { onProgress: (line) => process.stderr.write(`${line}\n`) },
         );
         if (opts.json) ctx.out(JSON.stringify(report, null, 2));
