@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { ConfigError, SourceUnavailableError } from '@aurora/core';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
@@ -9,7 +9,12 @@ type HttpClient = NonNullable<CryptographyClientOptions['httpClient']>;
 type PipelineRequest = Parameters<HttpClient['sendRequest']>[0];
 type PipelineResponse = Awaited<ReturnType<HttpClient['sendRequest']>>;
 
-const KEY = 'https://kv-aurora-test.vault.azure.net/keys/aurora-pd-kek/0123456789abcdef0123456789abcdef';
+const VAULT = 'https://kv-aurora-test.vault.azure.net';
+const VERSION = '0123456789abcdef0123456789abcdef';
+const KEY = `${VAULT}/keys/aurora-pd-kek/${VERSION}`;
+const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = pair.publicKey.export({ format: 'jwk' });
+const oaep256 = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
 const credential: TokenCredential = {
   getToken: async (): Promise<AccessToken> => ({
     token: 'test-token',
@@ -30,14 +35,13 @@ function headers(values: Record<string, string>): PipelineResponse['headers'] {
 }
 
 /**
- * Answers like Key Vault's key operations: the bearer challenge first, a refused key read (the identity
- * may wrap and unwrap, not read the key: the SDK then works remotely), and wrapkey/unwrapkey that really
- * transform the value (XOR with a vault-side secret), so a test sees the bytes travel both ways.
+ * Answers like Key Vault's key operations over a real RSA key pair: the bearer challenge first, the key
+ * bundle (public part only) on GET, and wrapkey/unwrapkey doing RSA-OAEP-256 with the private part,
+ * which never leaves the double. Whether the SDK wraps locally with the public key or asks the vault,
+ * only the vault can unwrap.
  */
-function fakeVault(options: { wrapStatus?: number } = {}) {
-  const secret = randomBytes(32);
+function fakeVault(options: { wrapStatus?: number; getStatus?: number } = {}) {
   const seen: { method: string; path: string; body?: { alg?: string; value?: string } }[] = [];
-  const xor = (b: Buffer) => Buffer.from(b.map((x, i) => x ^ secret[i % 32]!));
   const httpClient: HttpClient = {
     async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
       const url = new URL(request.url);
@@ -53,22 +57,35 @@ function fakeVault(options: { wrapStatus?: number } = {}) {
         headers: headers({ 'content-type': 'application/json', ...extra }),
         bodyAsText: value === undefined ? '' : JSON.stringify(value),
       });
+      const error = (status: number) =>
+        reply(status, {
+          error: { code: status === 403 ? 'Forbidden' : 'ServiceUnavailable', message: 'no' },
+        });
       if (!request.headers.get('authorization'))
         return reply(401, undefined, {
           'www-authenticate':
             'Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"',
         });
-      if (request.method === 'GET')
-        return reply(403, { error: { code: 'Forbidden', message: 'get not permitted' } });
-      const op = url.pathname.split('/').filter(Boolean).at(-1);
-      if (op === 'wrapkey' && options.wrapStatus)
-        return reply(options.wrapStatus, {
-          error: { code: options.wrapStatus === 403 ? 'Forbidden' : 'ServiceUnavailable', message: 'no' },
+      if (request.method === 'GET') {
+        if (options.getStatus) return error(options.getStatus);
+        return reply(200, {
+          key: { kid: KEY, kty: 'RSA-HSM', key_ops: ['wrapKey', 'unwrapKey'], n: jwk.n, e: jwk.e },
+          attributes: { enabled: true },
         });
-      if (op === 'wrapkey' || op === 'unwrapkey') {
-        const value = xor(Buffer.from(body.value, 'base64url')).toString('base64url');
-        return reply(200, { kid: KEY, value });
       }
+      const op = url.pathname.split('/').filter(Boolean).at(-1);
+      if (op === 'wrapkey' && options.wrapStatus) return error(options.wrapStatus);
+      const value = Buffer.from(body.value, 'base64url');
+      if (op === 'wrapkey')
+        return reply(200, {
+          kid: KEY,
+          value: publicEncrypt({ key: pair.publicKey, ...oaep256 }, value).toString('base64url'),
+        });
+      if (op === 'unwrapkey')
+        return reply(200, {
+          kid: KEY,
+          value: privateDecrypt({ key: pair.privateKey, ...oaep256 }, value).toString('base64url'),
+        });
       return reply(404, { error: { code: 'NotFound', message: 'unknown operation' } });
     },
   };
@@ -76,10 +93,10 @@ function fakeVault(options: { wrapStatus?: number } = {}) {
 }
 
 describe('the Key Vault key-encryption key (over a vault double speaking Key Vault REST)', () => {
-  it('wraps with RSA-OAEP-256 remotely, records the versioned key id, and unwraps back', async () => {
+  it('wraps with RSA-OAEP-256 under the newest version of a versionless key, records that version, and only the vault unwraps', async () => {
     const vault = fakeVault();
     const kek = keyVaultKek({
-      keyUrl: KEY,
+      keyUrl: `${VAULT}/keys/aurora-pd-kek`,
       credential,
       clientOptions: { httpClient: vault.httpClient, retryOptions: { maxRetries: 0 } },
     });
@@ -88,17 +105,16 @@ describe('the Key Vault key-encryption key (over a vault double speaking Key Vau
     expect(wrapped.kekId).toBe(KEY);
     expect(wrapped.wrapped.equals(dataKey)).toBe(false);
     expect((await kek.unwrap(wrapped)).equals(dataKey)).toBe(true);
-    const posts = vault.seen.filter((r) => r.method === 'POST');
-    expect(posts.map((r) => [r.path.split('/').at(-1), r.body?.alg])).toEqual([
-      ['wrapkey', 'RSA-OAEP-256'],
-      ['unwrapkey', 'RSA-OAEP-256'],
+    expect(privateDecrypt({ key: pair.privateKey, ...oaep256 }, wrapped.wrapped).equals(dataKey)).toBe(true);
+    const unwraps = vault.seen.filter((r) => r.method === 'POST' && r.path.endsWith('/unwrapkey'));
+    expect(unwraps.map((r) => [r.path, r.body?.alg])).toEqual([
+      [`/keys/aurora-pd-kek/${VERSION}/unwrapkey`, 'RSA-OAEP-256'],
     ]);
-    expect(posts[0]!.path).toContain('/keys/aurora-pd-kek/0123456789abcdef0123456789abcdef/');
   });
 
   it('names the role when the vault refuses, and is retryable when the vault is unavailable', async () => {
     const refused = keyVaultKek({
-      keyUrl: KEY,
+      keyUrl: `${VAULT}/keys/aurora-pd-kek`,
       credential,
       clientOptions: {
         httpClient: fakeVault({ wrapStatus: 403 }).httpClient,

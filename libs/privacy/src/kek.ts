@@ -176,14 +176,33 @@ export function keyVaultKek(options: KeyVaultKekOptions): KeyEncryptionKey {
       { details: { keyId, operation, status: f.statusCode } },
     );
   };
+  // A versionless key URL wraps with the key's newest version, looked up at most hourly; the versioned id
+  // is what the key table records, so that unwrapping after a rotation asks the version that wrapped.
+  const url = new URL(options.keyUrl);
+  const [, , name, version] = url.pathname.split('/');
+  let current: { id: string; at: number } | undefined;
+  const currentKeyId = async (): Promise<string> => {
+    if (version) return options.keyUrl;
+    if (current && Date.now() - current.at < 3_600_000) return current.id;
+    try {
+      const { KeyClient } = await import('@azure/keyvault-keys');
+      const key = await new KeyClient(url.origin, options.credential, options.clientOptions).getKey(name!);
+      if (!key.id) throw new Error('the key has no id');
+      current = { id: key.id, at: Date.now() };
+      return key.id;
+    } catch (error) {
+      throw fail(error, options.keyUrl, 'get (to find the current version)');
+    }
+  };
   return {
     description: `Key Vault key ${options.keyUrl}`,
     async wrap(dataKey) {
+      const keyId = await currentKeyId();
       try {
-        const result = await (await clientFor(options.keyUrl)).wrapKey('RSA-OAEP-256', dataKey);
-        return { kekId: result.keyID ?? options.keyUrl, wrapped: Buffer.from(result.result) };
+        const result = await (await clientFor(keyId)).wrapKey('RSA-OAEP-256', dataKey);
+        return { kekId: keyId, wrapped: Buffer.from(result.result) };
       } catch (error) {
-        throw fail(error, options.keyUrl, 'wrapKey');
+        throw fail(error, keyId, 'wrapKey');
       }
     },
     async unwrap({ kekId, wrapped }) {
