@@ -5,6 +5,7 @@ import { benchHandlerAlone, benchIotPath } from './iot-path.js';
 import { benchMedallion } from './medallion.js';
 import { benchMesIngestion } from './mes-ingestion.js';
 import { benchParquetLanding } from './parquet-landing.js';
+import { benchPrivacy } from './privacy.js';
 import { benchSapIngestion } from './sap-ingestion.js';
 import { type BenchRow, printTable } from './table.js';
 
@@ -35,6 +36,8 @@ process.stderr.write(`erp increment, ${erpChanges} changed rows in one LogMiner 
 rows.push(...(await benchErpCdc(erpChanges)));
 process.stderr.write('medallion, one plant-day at full scale (7.2 M readings + 24 h of the three MES)...\n');
 rows.push(...(await benchMedallion()));
+process.stderr.write('personal data: sealing at landing and GDPR requests...\n');
+rows.push(...(await benchPrivacy()));
 process.stderr.write('api, OEE endpoint at 64 connections beside a bare node:http server...\n');
 rows.push(...(await benchApi()));
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
