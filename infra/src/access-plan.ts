@@ -13,7 +13,8 @@ export const BUILT_IN_ROLES = {
   'Storage Table Data Reader': '76199698-9eea-4c19-bc75-cec21354c6b6',
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
   'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
-  'Key Vault Crypto User': '12338af0-0e69-4776-bea7-57ae8d297424',
+  /** keys/read, wrap and unwrap only: narrower than Key Vault Crypto User, which can also update and back up keys. */
+  'Key Vault Crypto Service Encryption User': 'e147488a-f6f5-4113-8e2d-b22465e65bf6',
   'Azure Event Hubs Data Receiver': 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde',
   'Azure Event Hubs Data Sender': '2b629674-e913-4c01-ae53-ef4638d8f975',
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
@@ -41,12 +42,15 @@ export type ScopeName =
   | 'lake:bronze'
   | 'lake:silver'
   | 'lake:gold'
+  | 'lake:audit'
+  | 'lake:privacy'
+  | 'lake:reports'
   | 'lake:tables'
   | 'host'
   | 'eventHub:telemetry'
   | 'iotHub'
   | 'keyVault'
-  | 'key:pii-kek'
+  | 'key:privacy-kek'
   | `secret:${string}`
   | 'appInsights'
   | 'grafana'
@@ -71,6 +75,20 @@ export const SOURCE_SECRETS = [
 
 /** The Application Insights connection string, written by Pulumi, read by every app. */
 export const APP_INSIGHTS_SECRET = 'appinsights-connection-string';
+
+/**
+ * The HMAC key that derives pseudonymous key ids from data-subject ids (32 random bytes, base64). Set once out
+ * of band (docs/privacy.md), never by Pulumi, and never rotated: a new value would derive other key ids and
+ * orphan every subject's data key. Ingest and sap read it from the vault, api and orchestrator through the Key
+ * Vault reference in `setting` (the secret provider's naming). Pulumi writes `placeholder` when it creates the
+ * secret: even decoded leniently as base64 it is far shorter than 32 bytes, so the apps refuse it instead of
+ * deriving key ids from it.
+ */
+export const PRIVACY_INDEX_SECRET = {
+  secretName: 'privacy-index-key',
+  setting: 'AURORA_PRIVACY_INDEX_KEY',
+  placeholder: 'unset: see docs/privacy.md',
+} as const;
 
 const perApp = (app: AppName): Grant[] => [
   {
@@ -151,14 +169,15 @@ export const ACCESS_PLAN: readonly Grant[] = [
       principal: app,
       role: 'Storage Table Data Contributor',
       scope: 'lake:tables',
-      why: 'checkpoints and source status (tables are created on first use)',
+      // privacykeys too: landing stores wrapped data keys, the orchestrator destroys them on erasure.
+      why: 'checkpoints, source status and the personal-data key table privacykeys',
     }),
   ),
   {
     principal: 'api',
     role: 'Storage Table Data Reader',
     scope: 'lake:tables',
-    why: 'GET /freshness reads source status',
+    why: 'GET /freshness reads source status; decrypting reads wrapped data keys from privacykeys',
   },
   {
     principal: 'ingest',
@@ -166,13 +185,40 @@ export const ACCESS_PLAN: readonly Grant[] = [
     scope: 'eventHub:telemetry',
     why: 'Event Hubs trigger for IoT telemetry',
   },
-  ...(['ingest', 'sap', 'orchestrator', 'api'] as const).map(
+  // Personal data (docs/privacy.md): landing encrypts under a per-subject data key that Key Vault wraps; the
+  // api decrypts for roles allowed to see it; the orchestrator decrypts, anonymises and migrates. Unwrapping
+  // is needed everywhere, since landing reuses a subject's existing data key.
+  ...(
+    [
+      ['ingest', "landing wraps new data keys and unwraps a subject's existing one (ERP, MES, IoT)"],
+      ['sap', "landing wraps new data keys and unwraps a subject's existing one (SAP)"],
+      ['orchestrator', 'unwraps data keys to decrypt, anonymise and migrate personal data'],
+      ['api', 'unwraps data keys to decrypt personal data for roles allowed to see it'],
+    ] as const
+  ).map(
+    ([app, why]): Grant => ({
+      principal: app,
+      role: 'Key Vault Crypto Service Encryption User',
+      scope: 'key:privacy-kek',
+      why,
+    }),
+  ),
+  ...APPS.map(
     (app): Grant => ({
       principal: app,
-      role: 'Key Vault Crypto User',
-      scope: 'key:pii-kek',
-      why: 'wraps/unwraps the data keys that envelope-encrypt personal data',
+      role: 'Key Vault Secrets User',
+      scope: `secret:${PRIVACY_INDEX_SECRET.secretName}`,
+      why: `Key Vault reference for ${PRIVACY_INDEX_SECRET.setting}: derives a subject's key id (landing, privacy requests)`,
     }),
+  ),
+  ...(['orchestrator', 'api'] as const).flatMap((app) =>
+    (
+      [
+        ['lake:audit', 'appends to the audit log of personal-data reads (immutable append blobs)'],
+        ['lake:privacy', 'writes privacy request records and compliance certificates'],
+        ['lake:reports', 'writes personal-data migration reports'],
+      ] as const
+    ).map(([scope, why]): Grant => ({ principal: app, role: 'Storage Blob Data Contributor', scope, why })),
   ),
   {
     principal: 'synapse',

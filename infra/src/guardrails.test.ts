@@ -132,6 +132,59 @@ describe('guardrails', () => {
     expect(findViolations(dangling)[0]?.detail).toMatch(/references a secret the stack does not declare/);
   });
 
+  it('flags a personal-data key that is not an HSM key or does more than wrap and unwrap', () => {
+    const software = prodWith('aurora-pd-kek', (p) => {
+      (p['properties'] as Props)['kty'] = 'RSA';
+    });
+    expect(findViolations(software)).toEqual([
+      { rule: 'personal-data', resource: 'aurora-pd-kek', detail: 'key type RSA is not HSM-protected' },
+    ]);
+    const decrypting = prodWith('aurora-pd-kek', (p) => {
+      (p['properties'] as Props)['keyOps'] = ['wrapKey', 'unwrapKey', 'decrypt', 'sign'];
+    });
+    expect(findViolations(decrypting)).toEqual([
+      {
+        rule: 'personal-data',
+        resource: 'aurora-pd-kek',
+        detail: 'a key-encryption key also allows decrypt, sign',
+      },
+    ]);
+    const unrestricted = prodWith('aurora-pd-kek', (p) => {
+      delete (p['properties'] as Props)['keyOps'];
+    });
+    expect(findViolations(unrestricted)[0]?.detail).toBe('keyOps not set: every operation allowed');
+  });
+
+  it('flags an audit log that lost its retention or cannot grow', () => {
+    const withoutPolicy = inventories
+      .get('prod')!
+      .filter((r) => r.type !== 'azure-native:storage:BlobContainerImmutabilityPolicy');
+    expect(findViolations(withoutPolicy)).toEqual([
+      { rule: 'personal-data', resource: 'lake-audit', detail: 'audit log without time-based retention' },
+    ]);
+    const zeroDays = prodWith('lake-audit-immutability', (p) => {
+      p['immutabilityPeriodSinceCreationInDays'] = 0;
+    });
+    expect(rulesOf(zeroDays)).toEqual(['personal-data lake-audit']);
+    const sealed = prodWith('lake-audit-immutability', (p) => {
+      p['allowProtectedAppendWrites'] = false;
+    });
+    expect(rulesOf(sealed)).toEqual(['personal-data lake-audit-immutability']);
+  });
+
+  it('treats the privacy index key like any other secret: a Key Vault reference or a violation', () => {
+    const inline = prodWith('func-api', (p) => {
+      settingsOf(p).find((s) => s.name === 'AURORA_PRIVACY_INDEX_KEY')!.value = 'c2VjcmV0';
+    });
+    expect(findViolations(inline)).toEqual([
+      {
+        rule: 'plaintext-secret',
+        resource: 'func-api',
+        detail: 'AURORA_PRIVACY_INDEX_KEY is not a Key Vault reference',
+      },
+    ]);
+  });
+
   it('flags owner-level roles and subscription-wide scopes', () => {
     const owner = prodWith('ra-api-storage-blob-data-reader-lake-gold', (p) => {
       p['roleDefinitionId'] =

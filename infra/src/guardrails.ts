@@ -21,7 +21,8 @@ export interface Violation {
     | 'private-endpoint'
     | 'identity'
     | 'plaintext-secret'
-    | 'rbac';
+    | 'rbac'
+    | 'personal-data';
   resource: string;
   detail: string;
 }
@@ -301,9 +302,8 @@ function identities(inventory: readonly InventoryResource[]): Violation[] {
   return out;
 }
 
-/** Setting names that hold credentials by convention. */
-export const SECRET_LIKE_NAME =
-  /(password|passwd|secret|api_?key|access_?key|account_?key|connection_?string|token|sas)$/i;
+/** Setting names that hold credentials by convention (any `..._KEY`, e.g. the privacy index key). */
+export const SECRET_LIKE_NAME = /(password|passwd|secret|key|connection_?string|token|sas)$/i;
 /** Values that look like credentials whatever the setting is called. */
 export const SECRET_LIKE_VALUE =
   /(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|InstrumentationKey)=|[?&]sig=/i;
@@ -360,6 +360,61 @@ function rbac(inventory: readonly InventoryResource[]): Violation[] {
   return out;
 }
 
+/** The only key operations a key-encryption key may allow. */
+export const KEK_OPS = ['wrapKey', 'unwrapKey'];
+
+/**
+ * Personal-data protection (docs/privacy.md): Key Vault keys are HSM-protected and list their operations; a
+ * key that wraps data keys does nothing else; and the lake's `audit` container keeps a time-based retention
+ * policy that lets append blobs grow but nothing change or go.
+ */
+function personalData(inventory: readonly InventoryResource[]): Violation[] {
+  const out: Violation[] = [];
+  for (const r of ofType(inventory, 'keyvault:Key')) {
+    const kty = String(get(r.props, 'properties.kty'));
+    if (!kty.endsWith('-HSM')) {
+      out.push({ rule: 'personal-data', resource: r.name, detail: `key type ${kty} is not HSM-protected` });
+    }
+    const ops = (get(r.props, 'properties.keyOps') as string[] | undefined) ?? [];
+    if (ops.length === 0) {
+      out.push({
+        rule: 'personal-data',
+        resource: r.name,
+        detail: 'keyOps not set: every operation allowed',
+      });
+    } else if (ops.some((op) => KEK_OPS.includes(op)) && ops.some((op) => !KEK_OPS.includes(op))) {
+      out.push({
+        rule: 'personal-data',
+        resource: r.name,
+        detail: `a key-encryption key also allows ${ops.filter((op) => !KEK_OPS.includes(op)).join(', ')}`,
+      });
+    }
+  }
+  const policies = ofType(inventory, 'storage:BlobContainerImmutabilityPolicy');
+  for (const container of ofType(inventory, 'storage:BlobContainer')) {
+    if (container.props['containerName'] !== 'audit') continue;
+    const policy = policies.find(
+      (p) =>
+        p.props['accountName'] === container.props['accountName'] && p.props['containerName'] === 'audit',
+    );
+    const days = policy?.props['immutabilityPeriodSinceCreationInDays'];
+    if (!policy || typeof days !== 'number' || days < 1) {
+      out.push({
+        rule: 'personal-data',
+        resource: container.name,
+        detail: 'audit log without time-based retention',
+      });
+    } else if (policy.props['allowProtectedAppendWrites'] !== true) {
+      out.push({
+        rule: 'personal-data',
+        resource: policy.name,
+        detail: 'allowProtectedAppendWrites is not true: the audit log cannot grow',
+      });
+    }
+  }
+  return out;
+}
+
 /** Every guardrail violation in an inventory; empty when the stack is compliant. */
 export function findViolations(inventory: readonly InventoryResource[]): Violation[] {
   return [
@@ -370,5 +425,6 @@ export function findViolations(inventory: readonly InventoryResource[]): Violati
     ...identities(inventory),
     ...plaintextSecrets(inventory),
     ...rbac(inventory),
+    ...personalData(inventory),
   ];
 }

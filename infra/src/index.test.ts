@@ -23,10 +23,14 @@ describe('index (the Pulumi program)', () => {
     await pulumi.runtime.disconnect();
   });
 
+  // Outputs resolve through the mocks' RPC queue: seconds on a busy 2-core machine, beyond vitest's 5 s default.
   it('reads the stack configuration and exports the outputs operators need', async () => {
     expect(await resolved(program.resourceGroupName)).toBe('rg-aurora-staging');
     expect(await resolved(program.lakeAccountName)).toMatch(/^aurorastaginglake[0-9a-f]{6}$/);
     expect(await resolved(program.keyVaultName)).toMatch(/^kv-aurora-staging-[0-9a-f]{6}$/);
+    expect(await resolved(program.privacyKekId)).toMatch(
+      /^https:\/\/kv-aurora-staging-[0-9a-f]{6}\.vault\.azure\.net\/keys\/aurora-pd-kek$/,
+    );
     expect(await resolved(program.synapseSqlEndpoint)).toMatch(
       /^syn-aurora-staging-[0-9a-f]{6}\.sql\.azuresynapse\.net$/,
     );
@@ -38,5 +42,5 @@ describe('index (the Pulumi program)', () => {
       'infra/dashboards/pipeline-health.json',
       'infra/dashboards/platform-costs.json',
     ]);
-  });
+  }, 30_000);
 });

@@ -12,6 +12,8 @@ export const resourceGroupName = platform.resourceGroup.name;
 export const lakeAccountName = platform.lake.account.name;
 export const lakeDfsEndpoint = platform.lake.dfsEndpoint;
 export const keyVaultName = platform.security.vault.name;
+/** The personal-data key-encryption key's versionless key id (apps' AURORA_PRIVACY_KEK). */
+export const privacyKekId = platform.security.privacyKek.keyUri;
 export const eventHubsNamespace = platform.ingestion.namespaceFqdn;
 export const iotHubName = platform.ingestion.iotHub.name;
 export const synapseWorkspaceName = platform.analytics.workspace.name;

@@ -258,11 +258,16 @@ describe('buildInventory(prod)', () => {
     expect(scopeOf('ra-iothub-azure-event-hubs-data-sender-eventhub-telemetry')).toMatch(
       /\/eventhubs\/telemetry$/,
     );
-    // The api app can read gold and nothing else in the lake.
+    // The api app can read gold and write the personal-data containers, and nothing else in the lake.
     const apiLake = assignments.filter(
       (a) => a.name.startsWith('ra-api-') && String(a.props['scope']).includes('/blobServices/'),
     );
-    expect(apiLake.map((a) => a.name)).toEqual(['ra-api-storage-blob-data-reader-lake-gold']);
+    expect(apiLake.map((a) => a.name).sort()).toEqual([
+      'ra-api-storage-blob-data-contributor-lake-audit',
+      'ra-api-storage-blob-data-contributor-lake-privacy',
+      'ra-api-storage-blob-data-contributor-lake-reports',
+      'ra-api-storage-blob-data-reader-lake-gold',
+    ]);
   });
 
   it('routes IoT Hub device messages per facility to a telemetry hub with partitions for each facility', () => {

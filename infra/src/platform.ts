@@ -9,7 +9,7 @@ import { Analytics, SQL_POOL_NAME } from './components/analytics.js';
 import { Api } from './components/api.js';
 import { Compute } from './components/compute.js';
 import { Ingestion } from './components/ingestion.js';
-import { Lake } from './components/lake.js';
+import { Lake, PRIVACY_KEY_TABLE } from './components/lake.js';
 import { Monitoring } from './components/monitoring.js';
 import { Network } from './components/network.js';
 import { Security } from './components/security.js';
@@ -118,7 +118,8 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
       eventHubsNamespaceFqdn: ingestion.namespaceFqdn,
       synapseSqlEndpoint: analytics.sqlEndpoint,
       sqlPoolName: SQL_POOL_NAME,
-      piiKeyUrl: security.piiKey.keyUri,
+      privacyKekUrl: security.privacyKek.keyUri,
+      privacyKeyTable: PRIVACY_KEY_TABLE,
       tenantId: client.tenantId,
       keyVaultReference: (secretName) => security.reference(secretName),
       keyVaultUrl: security.vault.properties.vaultUri,
@@ -148,6 +149,12 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
         return lake.containers.silver.id;
       case 'lake:gold':
         return lake.containers.gold.id;
+      case 'lake:audit':
+        return lake.containers.audit.id;
+      case 'lake:privacy':
+        return lake.containers.privacy.id;
+      case 'lake:reports':
+        return lake.containers.reports.id;
       case 'lake:tables':
         return pulumi.interpolate`${lake.account.id}/tableServices/default`;
       case 'host':
@@ -158,8 +165,8 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
         return ingestion.iotHub.id;
       case 'keyVault':
         return security.vault.id;
-      case 'key:pii-kek':
-        return security.piiKey.id;
+      case 'key:privacy-kek':
+        return security.privacyKek.id;
       case 'appInsights':
         return monitoring.appInsights.id;
       case 'grafana':

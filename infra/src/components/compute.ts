@@ -1,7 +1,13 @@
 import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
 import * as pulumi from '@pulumi/pulumi';
-import { APP_INSIGHTS_SECRET, APPS, type AppName, SOURCE_SECRETS } from '../access-plan.js';
+import {
+  APP_INSIGHTS_SECRET,
+  APPS,
+  type AppName,
+  PRIVACY_INDEX_SECRET,
+  SOURCE_SECRETS,
+} from '../access-plan.js';
 import { type StackConfig, sourceSettingApp } from '../config.js';
 import type { SubnetKey } from '../network-plan.js';
 import type { Network } from './network.js';
@@ -38,7 +44,10 @@ export interface ComputeDependencies {
   eventHubsNamespaceFqdn: pulumi.Input<string>;
   synapseSqlEndpoint: pulumi.Input<string>;
   sqlPoolName: string;
-  piiKeyUrl: pulumi.Input<string>;
+  /** The personal-data KEK's versionless key id (`https://<vault>.vault.azure.net/keys/aurora-pd-kek`). */
+  privacyKekUrl: pulumi.Input<string>;
+  /** The lake table holding the wrapped per-subject data keys. */
+  privacyKeyTable: string;
   tenantId: pulumi.Input<string>;
   /** `@Microsoft.KeyVault(SecretUri=...)` for a secret name. */
   keyVaultReference(secretName: string): pulumi.Input<string>;
@@ -271,7 +280,10 @@ function settingsFor(
     AURORA_LOG_LEVEL: 'info',
     AURORA_LAKE_BLOB_URL: deps.lakeBlobUrl,
     AURORA_LAKE_TABLE_URL: deps.lakeTableUrl,
-    AURORA_PII_KEY_URL: deps.piiKeyUrl,
+    // Personal data is encrypted at landing and decrypted by the api and orchestrator: every app needs these.
+    AURORA_PRIVACY_KEK: deps.privacyKekUrl,
+    AURORA_PRIVACY_KEY_TABLE: deps.privacyKeyTable,
+    [PRIVACY_INDEX_SECRET.setting]: deps.keyVaultReference(PRIVACY_INDEX_SECRET.secretName),
   };
   const sourceSecrets = SOURCE_SECRETS.filter((s) => s.app === app);
   for (const secret of sourceSecrets) {

@@ -4,10 +4,37 @@ import type { StackConfig } from '../config.js';
 import { sendDiagnostics } from './monitoring.js';
 import type { Network } from './network.js';
 
-/** The medallion's containers, plus Synapse's working file system. */
-export const LAKE_CONTAINERS = ['bronze', 'silver', 'gold', 'synapse'] as const;
-/** Tables the platform keeps beside the files: source status (freshness) and ingestion checkpoints. */
-export const LAKE_TABLES = ['sourcestatus', 'checkpoints'] as const;
+/**
+ * Personal-data protection's containers (docs/privacy.md): `audit` holds the append-only log of personal-data
+ * reads (immutable, see {@link AUDIT_RETENTION_DAYS}), `privacy` the privacy request records and compliance
+ * certificates, `reports` the personal-data migration reports.
+ */
+export const PRIVACY_CONTAINERS = ['audit', 'privacy', 'reports'] as const;
+/** The medallion's containers, Synapse's working file system and the personal-data containers. */
+export const LAKE_CONTAINERS = ['bronze', 'silver', 'gold', 'synapse', ...PRIVACY_CONTAINERS] as const;
+export type LakeContainer = (typeof LAKE_CONTAINERS)[number];
+
+/**
+ * The table of wrapped per-subject data keys. Erasing a subject destroys its row, which makes that subject's
+ * ciphertext unreadable everywhere (crypto-shredding), so nothing may keep a copy of a deleted row. It is a
+ * Table Storage table on purpose: Table Storage has no versioning, soft delete, point-in-time restore or
+ * snapshots (those are Blob features, and this program enables only blob and container soft delete), and no
+ * backup of it is configured. Geo-replication (RA-GRS in prod) replays a delete on the secondary
+ * asynchronously, usually within minutes. Never move these keys into blobs, nor export the table to a container: soft delete would keep a
+ * destroyed key for the retention days.
+ */
+export const PRIVACY_KEY_TABLE = 'privacykeys';
+/** Tables the platform keeps beside the files: source status (freshness), ingestion checkpoints, data keys. */
+export const LAKE_TABLES = ['sourcestatus', 'checkpoints', PRIVACY_KEY_TABLE] as const;
+export type LakeTable = (typeof LAKE_TABLES)[number];
+
+/**
+ * How long each audit blob stays immutable after its creation: three years, long enough to answer a data
+ * subject or the supervisory authority about who read their data. While it lasts, blocks can only be appended
+ * (allowProtectedAppendWrites); no blob can be overwritten or deleted. Once the policy is locked (prod, README)
+ * this can only be extended; nothing deletes audit blobs after it ends.
+ */
+export const AUDIT_RETENTION_DAYS = 1095;
 
 /** Bronze tiers to Cool after 90 days and to Archive after two years (ARCHITECTURE: raw data is kept). */
 export const BRONZE_COOL_AFTER_DAYS = 90;
@@ -29,11 +56,16 @@ export interface LakeArgs {
  * endpoints only, geo-redundant in prod. Soft delete for blobs and containers is the first line of backup.
  * Lifecycle: bronze goes Hot -> Cool (90 days) -> Archive (730 days). Silver and gold are Delta tables whose
  * old files may still belong to the current version, so they move to Cool only when unread for 90 days
- * (and back to Hot when read) and never to the offline Archive tier.
+ * (and back to Hot when read) and never to the offline Archive tier. Personal-data protection keeps its audit
+ * log, request records and reports in their own containers and its wrapped data keys in a table (never in
+ * blobs, whose soft delete would keep destroyed keys).
  */
 export class Lake extends pulumi.ComponentResource {
   readonly account: storage.StorageAccount;
-  readonly containers: Record<(typeof LAKE_CONTAINERS)[number], storage.BlobContainer>;
+  readonly containers: Record<LakeContainer, storage.BlobContainer>;
+  readonly tables: Record<LakeTable, storage.Table>;
+  /** Write-once retention on the audit container; append blobs may still grow. */
+  readonly auditImmutability: storage.BlobContainerImmutabilityPolicy;
   readonly lifecycle: storage.ManagementPolicy;
   readonly blobEndpoint: pulumi.Output<string>;
   readonly dfsEndpoint: pulumi.Output<string>;
@@ -100,7 +132,7 @@ export class Lake extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const containers: Partial<Record<(typeof LAKE_CONTAINERS)[number], storage.BlobContainer>> = {};
+    const containers: Partial<Record<LakeContainer, storage.BlobContainer>> = {};
     for (const container of LAKE_CONTAINERS) {
       containers[container] = new storage.BlobContainer(
         `lake-${container}`,
@@ -108,15 +140,32 @@ export class Lake extends pulumi.ComponentResource {
         { parent: this, dependsOn: [blobService] },
       );
     }
-    this.containers = containers as Record<(typeof LAKE_CONTAINERS)[number], storage.BlobContainer>;
+    this.containers = containers as Record<LakeContainer, storage.BlobContainer>;
 
+    // Container-level WORM works on HNS accounts (blobs under retention cannot be renamed or moved). Pulumi
+    // creates the policy unlocked; prod locks it once by hand (README), after which it can only be extended.
+    this.auditImmutability = new storage.BlobContainerImmutabilityPolicy(
+      'lake-audit-immutability',
+      {
+        resourceGroupName,
+        accountName: this.account.name,
+        containerName: this.containers.audit.name,
+        immutabilityPolicyName: 'default',
+        immutabilityPeriodSinceCreationInDays: AUDIT_RETENTION_DAYS,
+        allowProtectedAppendWrites: true,
+      },
+      { parent: this, protect: config.stack === 'prod' },
+    );
+
+    const tables: Partial<Record<LakeTable, storage.Table>> = {};
     for (const table of LAKE_TABLES) {
-      new storage.Table(
+      tables[table] = new storage.Table(
         `lake-table-${table}`,
         { resourceGroupName, accountName: this.account.name, tableName: table },
         { parent: this },
       );
     }
+    this.tables = tables as Record<LakeTable, storage.Table>;
 
     this.lifecycle = new storage.ManagementPolicy(
       'lake-lifecycle',

@@ -1,7 +1,13 @@
 import * as keyvault from '@pulumi/azure-native/keyvault/index.js';
 import * as managedidentity from '@pulumi/azure-native/managedidentity/index.js';
 import * as pulumi from '@pulumi/pulumi';
-import { APP_INSIGHTS_SECRET, APPS, type AppName, SOURCE_SECRETS } from '../access-plan.js';
+import {
+  APP_INSIGHTS_SECRET,
+  APPS,
+  type AppName,
+  PRIVACY_INDEX_SECRET,
+  SOURCE_SECRETS,
+} from '../access-plan.js';
 import type { StackConfig } from '../config.js';
 import { sendDiagnostics } from './monitoring.js';
 import type { Network } from './network.js';
@@ -13,8 +19,12 @@ import type { Network } from './network.js';
  */
 export const UNSET_SECRET_VALUE = 'unset: set with az keyvault secret set (see infra/README.md)';
 
-/** The key-encryption key that wraps the data keys protecting personal data in the lake. */
-export const PII_KEK_NAME = 'pii-kek';
+/**
+ * The key-encryption key (KEK) that wraps the per-subject AES-256-GCM data keys protecting personal data in the
+ * lake (RSA-OAEP-256 wrapKey/unwrapKey). Apps get its versionless id: wrapping uses the newest version, and a
+ * wrapped key must be unwrapped with the version that wrapped it (the `kid` wrapKey returns, kept beside it).
+ */
+export const PRIVACY_KEK_NAME = 'aurora-pd-kek';
 
 export interface SecurityArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -38,13 +48,15 @@ export interface AppIdentity {
 /**
  * Key Vault Premium (HSM-backed keys) with RBAC, purge protection and 90-day soft delete, reachable only
  * through its private endpoint; one user-assigned managed identity per Function App; the personal-data
- * key-encryption key with yearly rotation; and the secrets apps read through Key Vault references. Role
+ * key-encryption key with yearly rotation; and the secrets apps read through Key Vault references (source
+ * credentials and the personal-data index key, both set by hand). Role
  * assignments are made by the AccessControl component from the access plan.
  */
 export class Security extends pulumi.ComponentResource {
   readonly vault: keyvault.Vault;
   readonly identities: Record<AppName, AppIdentity>;
-  readonly piiKey: keyvault.Key;
+  /** The personal-data KEK; `keyUri` is its versionless key id. */
+  readonly privacyKek: keyvault.Key;
   /** Secret resources by secret name. */
   readonly secrets: Record<string, keyvault.Secret>;
 
@@ -100,12 +112,15 @@ export class Security extends pulumi.ComponentResource {
     }
     this.identities = identities as Record<AppName, AppIdentity>;
 
-    this.piiKey = new keyvault.Key(
-      PII_KEK_NAME,
+    // HSM-protected (Premium vault), usable only to wrap and unwrap. The yearly rotation adds a version; old
+    // versions stay enabled, and an expired version still unwraps (Key Vault refuses only new wraps after
+    // `exp`), so data keys wrapped years ago stay readable until their subject's key is destroyed.
+    this.privacyKek = new keyvault.Key(
+      PRIVACY_KEK_NAME,
       {
         resourceGroupName,
         vaultName: this.vault.name,
-        keyName: PII_KEK_NAME,
+        keyName: PRIVACY_KEK_NAME,
         tags,
         properties: {
           kty: 'RSA-HSM',
@@ -121,7 +136,7 @@ export class Security extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, protect: config.stack === 'prod' },
     );
 
     const secrets: Record<string, keyvault.Secret> = {};
@@ -149,9 +164,31 @@ export class Security extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Created with a placeholder, like the source credentials, so that its value never passes through
+    // Pulumi state; the real value is set once by hand. Protected in prod: replacing it would write a new
+    // placeholder version over the real key.
+    secrets[PRIVACY_INDEX_SECRET.secretName] = new keyvault.Secret(
+      `secret-${PRIVACY_INDEX_SECRET.secretName}`,
+      {
+        resourceGroupName,
+        vaultName: this.vault.name,
+        secretName: PRIVACY_INDEX_SECRET.secretName,
+        tags: { ...tags, rotation: 'never: a new value orphans every data key, see docs/privacy.md' },
+        properties: {
+          value: PRIVACY_INDEX_SECRET.placeholder,
+          contentType: 'text/plain',
+          attributes: { enabled: true },
+        },
+      },
+      { parent: this, ignoreChanges: ['properties.value'], protect: config.stack === 'prod' },
+    );
     this.secrets = secrets;
 
-    this.registerOutputs({ vaultId: this.vault.id, vaultUri: this.vault.properties.vaultUri });
+    this.registerOutputs({
+      vaultId: this.vault.id,
+      vaultUri: this.vault.properties.vaultUri,
+      privacyKekId: this.privacyKek.keyUri,
+    });
   }
 
   /** `@Microsoft.KeyVault(SecretUri=...)` without a version, so a rotated secret is picked up. */
