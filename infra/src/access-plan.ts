@@ -46,6 +46,7 @@ export type ScopeName =
   | 'lake:privacy'
   | 'lake:reports'
   | 'lake:tables'
+  | 'lake:table:privacykeys'
   | 'host'
   | 'eventHub:telemetry'
   | 'iotHub'
@@ -169,7 +170,7 @@ export const ACCESS_PLAN: readonly Grant[] = [
       principal: app,
       role: 'Storage Table Data Contributor',
       scope: 'lake:tables',
-      // privacykeys too: landing stores wrapped data keys, the orchestrator destroys them on erasure.
+      // privacykeys too: landing stores wrapped data keys; the orchestrator reads which keys are destroyed.
       why: 'checkpoints, source status and the personal-data key table privacykeys',
     }),
   ),
@@ -178,6 +179,12 @@ export const ACCESS_PLAN: readonly Grant[] = [
     role: 'Storage Table Data Reader',
     scope: 'lake:tables',
     why: 'GET /freshness reads source status; decrypting reads wrapped data keys from privacykeys',
+  },
+  {
+    principal: 'api',
+    role: 'Storage Table Data Contributor',
+    scope: 'lake:table:privacykeys',
+    why: "Guardian (POST /api/v1/privacy/requests) replaces an erased subject's data key by a tombstone",
   },
   {
     principal: 'ingest',

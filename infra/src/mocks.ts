@@ -81,6 +81,8 @@ const azureId = (type: string, name: string, inputs: Inputs): string => {
       return `${rg}/providers/Microsoft.Storage/storageAccounts/${name}`;
     case 'azure-native:storage:BlobContainer':
       return `${rg}/providers/Microsoft.Storage/storageAccounts/${str(inputs['accountName'])}/blobServices/default/containers/${name}`;
+    case 'azure-native:storage:Table':
+      return `${rg}/providers/Microsoft.Storage/storageAccounts/${str(inputs['accountName'])}/tableServices/default/tables/${name}`;
     case 'azure-native:keyvault:Vault':
       return `${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
     case 'azure-native:keyvault:Secret':

@@ -157,6 +157,8 @@ export function createPlatform(config: StackConfig, openApiDocument: string): Pl
         return lake.containers.reports.id;
       case 'lake:tables':
         return pulumi.interpolate`${lake.account.id}/tableServices/default`;
+      case 'lake:table:privacykeys':
+        return lake.tables.privacykeys.id;
       case 'host':
         return compute.hostStorage.id;
       case 'eventHub:telemetry':
