@@ -1,9 +1,11 @@
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
-import { ConfigError, SourceUnavailableError } from '@aurora/core';
+import { ConfigError, SourceUnavailableError, staticSecrets, systemClock } from '@aurora/core';
+import { storageFromConnectionString } from '@aurora/lake';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import { describe, expect, it } from 'vitest';
 import { keyVaultKek } from './kek.js';
+import { openPrivacy } from './open.js';
 
 type HttpClient = NonNullable<CryptographyClientOptions['httpClient']>;
 type PipelineRequest = Parameters<HttpClient['sendRequest']>[0];
@@ -133,5 +135,35 @@ describe('the Key Vault key-encryption key (over a vault double speaking Key Vau
       },
     });
     await expect(down.wrap(randomBytes(32))).rejects.toBeInstanceOf(SourceUnavailableError);
+  });
+});
+
+describe('openPrivacy with a Key Vault KEK', () => {
+  const config = (kekUrl: string) => ({
+    home: '/nonexistent',
+    secrets: { ttlMs: 0 },
+    privacy: { kekUrl, keyTable: 'privacykeys', deadlineH: 72 },
+  });
+  const storage = storageFromConnectionString('UseDevelopmentStorage=true');
+
+  it('takes the index key only as exactly 32 bytes of base64, so the infra placeholder is refused', async () => {
+    for (const value of [
+      'unset: see docs/privacy.md',
+      'c2hvcnQ=',
+      `${randomBytes(32).toString('base64')}!!`,
+      randomBytes(31).toString('base64'),
+    ])
+      await expect(
+        openPrivacy(config(`${VAULT}/keys/aurora-pd-kek`), storage, systemClock, {
+          credential,
+          secrets: staticSecrets({ 'privacy-index-key': value }),
+        }),
+        value,
+      ).rejects.toThrow(/32 random bytes in base64/);
+    const privacy = await openPrivacy(config(`${VAULT}/keys/aurora-pd-kek`), storage, systemClock, {
+      credential,
+      secrets: staticSecrets({ 'privacy-index-key': randomBytes(32).toString('base64') }),
+    });
+    expect(privacy.ring.kekDescription).toBe(`Key Vault key ${VAULT}/keys/aurora-pd-kek`);
   });
 });

@@ -36,11 +36,14 @@ export async function openPrivacy(
   if (config.privacy.kekUrl) {
     const credential = azure?.credential ?? new (await import('@azure/identity')).DefaultAzureCredential();
     const secrets = azure?.secrets ?? (await secretsFromConfig(config, { clock, credential }));
-    const indexKey = Buffer.from(await secrets.get('privacy-index-key'), 'base64');
-    if (indexKey.length < 32)
-      throw new ConfigError('the secret privacy-index-key must be at least 32 random bytes, base64', [
-        { variable: 'AURORA_PRIVACY_INDEX_KEY', problem: 'shorter than 32 bytes' },
-      ]);
+    const encoded = (await secrets.get('privacy-index-key')).trim();
+    // Strictly 32 bytes of standard base64: Node's decoder skips junk, so a placeholder could pass a length check.
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(encoded))
+      throw new ConfigError(
+        'the secret privacy-index-key must be 32 random bytes in base64 (openssl rand -base64 32): see docs/privacy.md',
+        [{ variable: 'AURORA_PRIVACY_INDEX_KEY', problem: 'not 32 bytes of base64' }],
+      );
+    const indexKey = Buffer.from(encoded, 'base64');
     keys = { kek: keyVaultKek({ keyUrl: config.privacy.kekUrl, credential }), indexKey };
   } else {
     keys = await localPrivacyKeys(localKeyFile(config.home));
