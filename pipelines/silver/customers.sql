@@ -1,8 +1,9 @@
 /*
 description: >
   Customer accounts (HZ_CUST_ACCOUNTS) with their organisation (HZ_PARTIES), CDC applied in SCN order.
-  Carries personal data only through `contact_*` (the person parties of EBS are separate rows, see
-  silver.customer_contacts); the governance issue encrypts such columns at landing.
+  No personal data: the account's contact person is a separate PERSON party (silver.customer_contacts),
+  named here only by its id, `contact_party_id` (ATTRIBUTE1 of the account, where this EBS keeps what a
+  standard site relates through HZ_RELATIONSHIPS).
 inputs: [bronze.erp_hz_cust_accounts, bronze.erp_hz_parties]
 key: [cust_account_id]
 quarantine:
@@ -30,6 +31,7 @@ SELECT
   a.CUST_ACCOUNT_ID AS cust_account_id,
   a.ACCOUNT_NUMBER AS account_number,
   a.PARTY_ID AS party_id,
+  a.ATTRIBUTE1 AS contact_party_id,
   coalesce(p.PARTY_NAME, a.ACCOUNT_NAME) AS name,
   p.COUNTRY AS country,
   a.STATUS = 'A' AS active,

@@ -135,6 +135,7 @@ beforeAll(async () => {
   tokens['analyst-augsburg'] = await token('--role', 'analyst', '--facility', 'augsburg');
   tokens['viewer-ingolstadt'] = await token('--role', 'viewer', '--facility', 'ingolstadt');
   tokens['data-engineer'] = await token('--role', 'data-engineer');
+  tokens['platform-admin'] = await token('--role', 'platform-admin');
   await waitForLine(FIRST_MEDALLION, 240_000);
 }, 300_000);
 
@@ -276,6 +277,53 @@ describe('aurora start serves the API', () => {
     expect(sources.get('mes-augsburg')!.rowsLandedTotal).toBeGreaterThan(0);
     expect(sources.get('sap')!.slaS).toBe(5400);
     const denied = await call('/freshness', { token: tokens['analyst-augsburg']! });
+    expect(denied.json).toMatchObject({ status: 403, code: 'role.forbidden' });
+  });
+
+  it('GET customers: company-wide, contact persons in plaintext for an analyst and masked for a data engineer', async () => {
+    const analyst = await call('/customers?limit=500', { token: tokens['analyst-augsburg']! });
+    expect(analyst.status, analyst.text).toBe(200);
+    expect(analyst.headers.get('cache-control')).toBe('no-store');
+    expect(analyst.json.personal_data).toBe('plaintext');
+    // The ERP stand-in's 40 accounts, each with its contact party, whatever the caller's facility claim.
+    expect(analyst.json.items).toHaveLength(40);
+    for (const c of analyst.json.items) {
+      expect(c.contact_party_id).toBe(String(Number(c.cust_account_id) + 30_000));
+      expect(c.contact_email).toMatch(/^[a-z.]+(\.\d+)?@[a-z]+\.example$/);
+    }
+    expect(analyst.text).not.toContain('pd1.');
+    const engineer = await call('/customers?limit=500', { token: tokens['data-engineer']! });
+    expect(engineer.json.personal_data).toBe('masked');
+    expect(new Set(engineer.json.items.map((c: { contact_email: string }) => c.contact_email))).toEqual(
+      new Set(['•••']),
+    );
+    expect(engineer.text).not.toMatch(/@[a-z]+\.example/);
+    // The analyst's read was audited in the lake of the running platform.
+    const audit = await aurora(['lake', 'ls', 'audit/personal-data/'], env);
+    expect(audit.stdout).toMatch(/reads_\d+.*\.jsonl/);
+  });
+
+  it('POST privacy/requests: access to a contact landed sealed by the ERP stand-in, with a certificate that verifies', async () => {
+    const admin = tokens['platform-admin']!;
+    const first = (await call('/customers?limit=1', { token: tokens['analyst-augsburg']! })).json.items[0];
+    const res = await call('/privacy/requests', {
+      token: admin,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'access', subject: `erp-party:${first.contact_party_id}` }),
+    });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.data.key).toBe('active');
+    const dim = res.json.data.tables.find((t: { table: string }) => t.table === 'gold.dim_customer');
+    expect(dim.rows).toEqual([expect.objectContaining({ contact_email: first.contact_email })]);
+    const verified = await call('/privacy/certificates/verify', {
+      token: admin,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ certificate: res.json.certificate }),
+    });
+    expect(verified.json).toEqual({ valid: true, problems: [] });
+    const denied = await call('/privacy/requests', { token: tokens['analyst-augsburg']! });
     expect(denied.json).toMatchObject({ status: 403, code: 'role.forbidden' });
   });
 

@@ -505,15 +505,25 @@ describe('the OpenAPI document', () => {
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
     expect(Object.keys(served.body.paths).sort()).toEqual([
+      '/customers',
       '/freshness',
       '/health',
       '/inventory/alerts',
       '/machines/{machine_id}/health',
       '/openapi.json',
+      '/privacy/certificates/verify',
+      '/privacy/requests',
+      '/privacy/requests/{id}/certificate',
       '/production/oee/{facility_id}',
       '/quality/reports',
     ]);
     expect(served.body.components.schemas.OeeFigures.required).toContain('oee');
+    // A data-subject request is recorded: 201, Platform Admin only.
+    const createRequest = served.body.paths['/privacy/requests'].post;
+    expect(Object.keys(createRequest.responses)).toContain('201');
+    expect(Object.keys(createRequest.responses)).not.toContain('200');
+    expect(createRequest.description).toMatch(/Roles: Platform Admin\.$/);
+    expect(served.body.components.schemas.PrivacyRequestBody.properties.subject.pattern).toBeDefined();
     const committed = JSON.parse(await readFile(new URL('../openapi.json', import.meta.url), 'utf8'));
     expect(
       committed,

@@ -1,5 +1,5 @@
-import { createTokenVerifier, SynapseGoldReader } from '@aurora/api';
-import { ConfigError, createLogger, loadConfig, systemClock } from '@aurora/core';
+import { createTokenVerifier, openApiPrivacy, SynapseGoldReader } from '@aurora/api';
+import { ConfigError, createLogger, loadConfig, secretsFromConfig, systemClock } from '@aurora/core';
 import { createSourceStatusStore, storageFromConnectionString, storageFromIdentity } from '@aurora/lake';
 import { catalogue } from '@aurora/plant';
 import { registerInAzure } from '@aurora/runtime';
@@ -10,7 +10,9 @@ import { type ApiServices, apiApp } from './functions.js';
 /**
  * Composition root for Azure, built on the first request: gold from the Synapse dedicated SQL pool (the
  * app's managed identity), tokens from Entra ID (issuer, audience and JWKS from AURORA_API_*), freshness
- * from the source status table. Rate limits and the GET cache are API Management's.
+ * from the source status table, personal data opened with the Key Vault KEK (AURORA_PRIVACY_KEK; the
+ * subject-index key from the secret provider) and Guardian searching the pool (gold only). Rate limits
+ * and the GET cache are API Management's.
  */
 const services = async (): Promise<ApiServices> => {
   const config = loadConfig();
@@ -37,9 +39,19 @@ const services = async (): Promise<ApiServices> => {
   if (!storage) throw new Error('the api in Azure needs AURORA_LAKE_BLOB_URL and AURORA_LAKE_TABLE_URL');
   const auth = config.api.auth!;
   const pool = config.synapse.pool!;
+  const log = createLogger({ level: config.logLevel, name: 'api' });
+  const gold = SynapseGoldReader.fromOptions({ server: pool.server, database: pool.database, credential });
+  const secrets = await secretsFromConfig(config, { credential, clock: systemClock, log });
   return {
     context: {
-      gold: SynapseGoldReader.fromOptions({ server: pool.server, database: pool.database, credential }),
+      gold,
+      privacy: await openApiPrivacy({
+        config,
+        storage,
+        clock: systemClock,
+        gold,
+        azure: { credential, secrets },
+      }),
       clock: systemClock,
       facilities: catalogue.facilities.map((f) => f.id),
       sourceStatus: createSourceStatusStore(storage.table('sourcestatus')),
@@ -53,7 +65,7 @@ const services = async (): Promise<ApiServices> => {
       clock: systemClock,
       facilityClaim: config.api.facilityClaim,
     }),
-    log: createLogger({ level: config.logLevel, name: 'api' }),
+    log,
   };
 };
 

@@ -36,11 +36,12 @@ export const canSeeFacility = (p: Principal, facility: string): boolean =>
   p.facilities === 'all' || p.facilities.includes(facility);
 
 /**
- * Personal data (customer contacts, supplier contact persons) is only for Platform Admins. None of the
- * API's endpoints returns personal data yet; the governance issue adds those that do, through this check
- * (and its audit record).
+ * The roles that may see personal data (customer contacts, supplier contact persons) in plaintext:
+ * Analysts and Platform Admins (ARCHITECTURE §4, issue 8). Endpoints that return personal data open the
+ * sealed values for them through libs/privacy's revealRows, which writes an audit entry per data subject
+ * before the answer leaves; Data Engineers and Viewers get the same rows with every sealed value masked.
  */
-export const PERSONAL_DATA_ROLES: readonly Role[] = ['platform-admin'];
+export const PERSONAL_DATA_ROLES: readonly Role[] = ['analyst', 'platform-admin'];
 export const canSeePersonalData = (p: Principal): boolean => PERSONAL_DATA_ROLES.some((r) => p.roles.has(r));
 
 export interface VerifierOptions {

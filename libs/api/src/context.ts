@@ -1,8 +1,19 @@
 import type { Clock } from '@aurora/core';
 import type { SourceStatus } from '@aurora/lake';
+import type { AuditLog, Guardian, KeyRing } from '@aurora/privacy';
 import { canSeeFacility, type Principal } from './auth.js';
 import type { GoldReader } from './gold-reader.js';
 import { ApiProblem } from './problem.js';
+
+/**
+ * Personal data: the key ring that opens sealed values, the append-only audit log every opening is written
+ * to, and Guardian (data-subject requests) searching the API's own gold reader.
+ */
+export interface ApiPrivacy {
+  ring: KeyRing;
+  audit: AuditLog;
+  guardian: Guardian;
+}
 
 /** What the endpoints read from: gold, the source status store, the plant's facilities and the clock. */
 export interface ApiContext {
@@ -15,6 +26,8 @@ export interface ApiContext {
   knownSources: readonly string[];
   /** The IoT freshness SLA (AURORA_IOT_SLA_S); MES and ERP 30 min, SAP 90 min. */
   iotSlaS: number;
+  /** Absent where no key ring is configured: endpoints that need it answer 503 `privacy.unavailable`. */
+  privacy?: ApiPrivacy;
 }
 
 /** 404 for a facility that does not exist, 403 for one the caller may not see (in that order). */

@@ -50,6 +50,13 @@ export interface Endpoint<P = unknown, Q = unknown, B = unknown, R = unknown> {
   errors?: readonly number[];
   /** Renders the response as CSV when the client asks for text/csv. */
   csv?: (result: R) => string;
+  /** The status of a successful answer: 200, or 201 when the operation records something (a request). */
+  successStatus?: 200 | 201;
+  /**
+   * Answers are personal data (or name data subjects): sent `Cache-Control: no-store`, which the local
+   * gateway honours, so every read reaches the handler and its audit entry.
+   */
+  noStore?: boolean;
   handle(input: EndpointInput<P, Q, B>): Promise<R>;
 }
 
@@ -127,11 +134,12 @@ export async function runEndpoint(
     }
     const headers: Record<string, string> = {
       vary: 'Accept, Authorization',
-      'cache-control': 'private, max-age=300',
+      'cache-control': endpoint.noStore ? 'no-store' : 'private, max-age=300',
     };
+    const status = endpoint.successStatus ?? 200;
     if (mediaType === CSV_TYPE && endpoint.csv)
       return {
-        status: 200,
+        status,
         headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' },
         body: endpoint.csv(checked.data),
       };
@@ -141,7 +149,7 @@ export async function runEndpoint(
       if (isFrozenObject(result))
         rememberAnswer(endpoint, result, { success: true, data: checked.data, json });
     }
-    return { status: 200, headers: { ...headers, 'content-type': JSON_TYPE }, body: json };
+    return { status, headers: { ...headers, 'content-type': JSON_TYPE }, body: json };
   } catch (error) {
     const problem = toApiProblem(error);
     if (problem.status >= 500)

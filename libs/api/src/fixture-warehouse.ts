@@ -2,10 +2,37 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
-/** What a hand-made warehouse holds: alerts are (facility, material) keys; the rest is fixed. */
+/** A customer account with its contact, as gold.dim_customer holds it (contact values sealed or not). */
+export interface FixtureCustomer {
+  cust_account_id: string;
+  account_number: string;
+  name: string;
+  country: string | null;
+  contact_party_id: string | null;
+  contact_first_name: string | null;
+  contact_last_name: string | null;
+  contact_email: string | null;
+  contact_phone: string | null;
+}
+
+/** What a hand-made warehouse holds: alerts are (facility, material) keys; customers as given; the rest is fixed. */
 export interface FixtureWarehouseOptions {
   alerts: readonly { facility_id: string; material_id: string; severity?: 'critical' | 'high' | 'medium' }[];
+  /** gold.dim_customer, and their contacts in silver.customer_contacts (both empty when omitted). */
+  customers?: readonly FixtureCustomer[];
 }
+
+const CUSTOMER_COLUMNS = [
+  'cust_account_id',
+  'account_number',
+  'name',
+  'country',
+  'contact_party_id',
+  'contact_first_name',
+  'contact_last_name',
+  'contact_email',
+  'contact_phone',
+] as const;
 
 /**
  * A small warehouse with the gold and silver tables the API reads, in their real column names and types,
@@ -82,6 +109,32 @@ export async function buildFixtureWarehouse(file: string, options: FixtureWareho
         CAST(15 AS BIGINT) AS sample_count, 20.0 AS value_min, 40.0 AS value_max,
         CAST(450 AS DECIMAL(38, 6)) AS value_sum, i = 10 AS is_spike, i = 11 AS is_flatline
       FROM range(100) AS t(i)`);
+    await c.run(
+      `CREATE TABLE gold.dim_customer (${CUSTOMER_COLUMNS.map((name) => `${name} VARCHAR`).join(', ')})`,
+    );
+    await c.run(`CREATE TABLE silver.customer_contacts (party_id VARCHAR, first_name VARCHAR,
+      last_name VARCHAR, email VARCHAR, phone VARCHAR, country VARCHAR)`);
+    const customers = await c.createAppender('dim_customer', 'gold');
+    const contacts = await c.createAppender('customer_contacts', 'silver');
+    const text = (appender: typeof customers, value: string | null) =>
+      value === null ? appender.appendNull() : appender.appendVarchar(value);
+    for (const customer of options.customers ?? []) {
+      for (const column of CUSTOMER_COLUMNS) text(customers, customer[column]);
+      customers.endRow();
+      if (customer.contact_party_id === null) continue;
+      for (const value of [
+        customer.contact_party_id,
+        customer.contact_first_name,
+        customer.contact_last_name,
+        customer.contact_email,
+        customer.contact_phone,
+        customer.country,
+      ])
+        text(contacts, value);
+      contacts.endRow();
+    }
+    customers.closeSync();
+    contacts.closeSync();
     await c.run(`CREATE TABLE silver.machine_states AS SELECT * FROM (VALUES
       ('augsburg', 'aug-m01', 'running', 'productive', TIMESTAMPTZ '2026-11-23 06:00:00+00', TIMESTAMPTZ '2026-11-23 06:45:00+00'),
       ('augsburg', 'aug-m01', 'failure', 'availability_loss', TIMESTAMPTZ '2026-11-23 06:45:00+00', TIMESTAMPTZ '2026-11-23 07:00:00+00'),

@@ -28,7 +28,8 @@ export interface GatewayOptions {
  * API Management's policy (infra/src/apim-policy.ts) applied on a laptop, so a partner meets the same
  * limits locally: `rate-limit-by-key` per subscription key (or, without one, per token subject or
  * anonymous), 429 with Retry-After when spent, and the 5-minute cache of GET answers keyed by path, the
- * listed query parameters, Accept and Authorization (a GET with any other parameter bypasses it).
+ * listed query parameters, Accept and Authorization (a GET with any other parameter bypasses it). An
+ * answer the backend marks `Cache-Control: no-store` (personal data) is never stored.
  */
 export class LocalGateway {
   readonly #o: Required<Omit<GatewayOptions, 'clock'>> & { clock: Clock };
@@ -80,7 +81,7 @@ export class LocalGateway {
       if (hit) this.#cache.delete(cacheKey);
     }
     const response = await backend();
-    if (cacheKey && response.status === 200) {
+    if (cacheKey && response.status === 200 && !noStore(response)) {
       if (this.#cache.size >= this.#o.cacheEntries) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(cacheKey, { expiresMs: nowMs + this.#o.cacheTtlS * 1000, response });
     }
@@ -90,6 +91,10 @@ export class LocalGateway {
     };
   }
 }
+
+/** A backend answer marked `no-store` (personal data: each read must reach the handler and its audit). */
+const noStore = (response: ApiResponse): boolean =>
+  /(^|,)\s*no-store\s*(,|$)/i.test(response.headers['cache-control'] ?? '');
 
 function rateKey(request: ApiRequest): string {
   const subscription =

@@ -1,6 +1,7 @@
 export * from './auth.js';
 export * from './context.js';
 export * from './cursor.js';
+export * from './customers.js';
 export * from './duckdb-reader.js';
 export * from './endpoint.js';
 export * from './endpoints.js';
@@ -15,6 +16,7 @@ export * from './lru.js';
 export * from './machine-health.js';
 export * from './oee.js';
 export * from './openapi.js';
+export * from './privacy.js';
 export * from './problem.js';
 export * from './quality.js';
 export * from './schemas.js';

@@ -14,10 +14,10 @@ const COMMON_ERRORS: Record<number, string> = {
   500: 'The API failed; the problem names an instance id to quote',
 };
 const ERROR_TEXT: Record<number, string> = {
-  404: 'The facility or machine does not exist',
+  404: 'The facility, machine or data-subject request does not exist',
   413: 'The body is larger than 64 KiB',
   415: 'The body is not application/json',
-  503: 'Gold is not available yet (no medallion run has finished)',
+  503: 'Gold is not available yet (no medallion run has finished), or personal data cannot be opened here',
 };
 
 /**
@@ -69,7 +69,7 @@ export function openApiDocument(endpoints: readonly Endpoint[], version: string)
         ...(e.body ? { body: { required: true, content: { 'application/json': { schema: e.body } } } } : {}),
       },
       responses: {
-        200: { description: 'OK', content },
+        [e.successStatus ?? 200]: { description: e.successStatus === 201 ? 'Created' : 'OK', content },
         ...Object.fromEntries(
           [...statuses].sort().map((s) => [s, problem(COMMON_ERRORS[s] ?? ERROR_TEXT[s] ?? 'Error')]),
         ),
@@ -82,7 +82,7 @@ export function openApiDocument(endpoints: readonly Endpoint[], version: string)
       title: 'Aurora API',
       version,
       description:
-        'Plant KPIs (OEE, machine health), inventory alerts, quality reports and platform freshness. Errors are RFC 9457 problem details. Behind API Management: a subscription key, 1,000 calls per hour per key, GET answers cached for 5 minutes.',
+        'Plant KPIs (OEE, machine health), inventory alerts, quality reports, customers, data-subject requests and platform freshness. Errors are RFC 9457 problem details. Personal data is plaintext only for Analysts and Platform Admins (each read audited) and masked for everyone else. Behind API Management: a subscription key, 1,000 calls per hour per key, GET answers cached for 5 minutes except those marked Cache-Control: no-store (personal data).',
     },
     servers: [{ url: API_BASE_PATH }],
     security: [{ bearer: [] }],

@@ -5,11 +5,12 @@ import {
   LOCAL_ISSUER,
   LocalGateway,
   LocalIssuer,
+  openApiPrivacy,
 } from '@aurora/api';
 import type { AuroraConfig, Clock, Logger } from '@aurora/core';
 import { warehousePath } from '@aurora/engine';
 import type { ApiServices } from '@aurora/functions-api/functions';
-import type { SourceStatusStore } from '@aurora/lake';
+import type { SourceStatusStore, StorageClients } from '@aurora/lake';
 import { catalogue } from '@aurora/plant';
 import { ERP_SOURCE, IOT_SOURCE, mesSource, SAP_SOURCE } from '@aurora/sources';
 import { createRemoteJWKSet } from 'jose';
@@ -19,6 +20,8 @@ export interface LocalApiOptions {
   clock: Clock;
   log: Logger;
   status: SourceStatusStore;
+  /** The lake (privacy requests, certificates, the audit log) and the key table of personal data. */
+  storage: StorageClients;
 }
 
 /** Every source the local platform lands, expected in `aurora status` and GET freshness before its first run. */
@@ -53,16 +56,19 @@ export function localApi(options: LocalApiOptions): LocalApi {
 
 /**
  * The api app's services on a laptop: gold from the warehouse file of the last medallion run, tokens from
- * Aurora's own issuer (or Entra ID when AURORA_API_ISSUER is set), and API Management's limits and cache
- * from a LocalGateway.
+ * Aurora's own issuer (or Entra ID when AURORA_API_ISSUER is set), personal data opened with the local
+ * key file's KEK (Guardian searching silver and gold of the same warehouse file), and API Management's
+ * limits and cache from a LocalGateway.
  */
 export async function localApiServices(options: LocalApiOptions): Promise<ApiServices> {
-  const { config, clock, log } = options;
+  const { config, clock, log, storage } = options;
   const issuer = await LocalIssuer.open(config.home, clock);
   const auth = config.api.auth;
+  const gold = new DuckDbGoldReader({ file: warehousePath(config.home) });
   return {
     context: {
-      gold: new DuckDbGoldReader({ file: warehousePath(config.home) }),
+      gold,
+      privacy: await openApiPrivacy({ config, storage, clock, gold }),
       clock,
       facilities: catalogue.facilities.map((f) => f.id),
       sourceStatus: options.status,
