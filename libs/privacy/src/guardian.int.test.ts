@@ -49,7 +49,7 @@ async function warehouse(ring: KeyRing) {
       (50012, ${await s(anna, 'Anna')}, ${await s(anna, 'anna.mueller@alpenstahl.de')}, ${await s(anna, '+49 821 5550123')}, 'DE'),
       (50013, ${await s(ben, 'Ben')}, ${await s(ben, 'ben@nordwerk.de')}, NULL, 'DE');
     CREATE TABLE silver.quarantine (model VARCHAR, reason VARCHAR, row_json VARCHAR);
-    INSERT INTO silver.quarantine VALUES ('customer_contacts', 'late', '{"email":"' || ${await s(anna, 'anna@old.de')} || '","party_id":50012}');
+    INSERT INTO silver.quarantine VALUES ('customer_contacts', 'late', '{"email":"' || ${await s(anna, 'anna@old.de')} || '","cc":"' || ${await s(ben, 'ben@nordwerk.de')} || '","party_id":50012}');
     CREATE TABLE gold.dim_customer (cust_account_id BIGINT, name VARCHAR, contact_email VARCHAR);
     INSERT INTO gold.dim_customer VALUES (7001, 'Alpenstahl GmbH', ${await s(anna, 'anna.mueller@alpenstahl.de')}), (7002, 'Nordwerk AG', ${await s(ben, 'ben@nordwerk.de')});
     CREATE TABLE gold.agg_oee_daily (facility_id VARCHAR, oee DOUBLE);

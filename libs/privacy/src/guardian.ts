@@ -119,7 +119,7 @@ export class Guardian {
     if (key !== 'none') {
       const columns = await search.query(
         `SELECT table_schema, table_name, column_name FROM information_schema.columns
-         WHERE table_schema IN ('silver', 'gold') AND data_type = 'VARCHAR'
+         WHERE table_schema IN ('silver', 'gold') AND upper(data_type) IN ('VARCHAR', 'NVARCHAR')
          ORDER BY table_schema, table_name, ordinal_position`,
       );
       const byTable = new Map<string, string[]>();
@@ -142,6 +142,7 @@ export class Guardian {
         table: t.table,
         rows: await revealRows(t.rows, ring, audit, reader, {
           action: 'access',
+          onlyKeyId: keyId,
           ...(requestId ? { requestId } : {}),
         }),
       });

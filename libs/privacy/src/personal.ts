@@ -66,7 +66,12 @@ export async function revealRows<R extends Record<string, unknown>>(
   ring: KeyRing,
   audit: AuditLog,
   reader: Reader,
-  extra: { action?: AuditEntry['action']; requestId?: string } = {},
+  extra: {
+    action?: AuditEntry['action'];
+    requestId?: string;
+    /** Open only this subject's values; anyone else's in the same rows stay masked (a request shows one person). */
+    onlyKeyId?: string;
+  } = {},
 ): Promise<R[]> {
   const opened = new Map<string, number>();
   const out: R[] = [];
@@ -79,6 +84,10 @@ export async function revealRows<R extends Record<string, unknown>>(
       }
       let text = v;
       for (const match of v.matchAll(SEALED_TOKEN)) {
+        if (extra.onlyKeyId !== undefined && match[1] !== extra.onlyKeyId) {
+          text = match[0] === v ? MASKED : text.replace(match[0], MASKED);
+          continue;
+        }
         const result = await ring.open(match[0]);
         const plain = result.state === 'open' ? result.value : ERASED;
         if (result.state === 'open') opened.set(match[1]!, (opened.get(match[1]!) ?? 0) + 1);
