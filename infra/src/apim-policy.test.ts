@@ -6,6 +6,7 @@ import {
   CACHE_VARY_BY_HEADERS,
   CACHE_VARY_BY_QUERY_PARAMETERS,
   cacheableRequestCondition,
+  cacheableResponseCondition,
   GET_CACHE_DURATION_S,
   RATE_LIMIT_CALLS,
   RATE_LIMIT_PERIOD_S,
@@ -70,12 +71,30 @@ describe('apim-policy', () => {
     );
     expect(params).toEqual([...CACHE_VARY_BY_QUERY_PARAMETERS]);
     expect(params).toEqual(expect.arrayContaining(['cursor', 'limit', 'fields']));
-    // Both the lookup and the store sit behind the same GET-only condition.
-    const conditions = [...xml.matchAll(/<when condition="([^"]+)">/g)].map((m) => m[1]);
+    // Both the lookup and the store sit behind the same GET-only request condition (the store adds no-store).
+    const conditions = [...xml.matchAll(/<when condition="([^"]+)">/g)].map((m) => m[1]!);
     expect(conditions).toHaveLength(2);
-    expect(new Set(conditions).size).toBe(1);
+    expect(conditions[1]!.startsWith(conditions[0]!.slice(0, -1))).toBe(true);
     expect(conditions[0]).toContain('context.Request.Method == &quot;GET&quot;');
     expect(conditions[0]).not.toContain('POST');
+  });
+
+  it('never caches personal data (customers, privacy requests) nor any answer marked no-store', () => {
+    for (const condition of [cacheableRequestCondition(), cacheableResponseCondition()]) {
+      expect(condition).toContain('"/api/v1/customers", "/api/v1/privacy"');
+      expect(condition).toContain('!new[] {');
+      expect(condition).toContain(
+        'context.Request.OriginalUrl.Path.StartsWith(p, StringComparison.OrdinalIgnoreCase)',
+      );
+    }
+    expect(cacheableResponseCondition()).toMatch(
+      /!context\.Response\.Headers\.GetValueOrDefault\("Cache-Control", ""\)\.Contains\("no-store"\)\)$/,
+    );
+    const xml = renderApiPolicyXml();
+    const store = /<when condition="([^"]*)">\s*<cache-store/.exec(xml)?.[1];
+    expect(store).toContain('no-store');
+    const lookup = /<when condition="([^"]*)">\s*<cache-lookup/.exec(xml)?.[1];
+    expect(lookup).toContain('/api/v1/customers');
   });
 
   it('lets requests with unlisted query parameters bypass the cache', () => {

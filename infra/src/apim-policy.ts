@@ -61,11 +61,31 @@ export const CACHE_VARY_BY_QUERY_PARAMETERS = [
 const escapeAttribute = (value: string) =>
   value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-/** The policy-expression condition under which a request may be answered from, and stored in, the cache. */
-export function cacheableRequestCondition(): string {
+/**
+ * Paths never answered from, nor stored in, the cache: answers holding personal data, each read of which
+ * must reach the API to be audited, and data-subject requests. (The API also marks these answers
+ * `Cache-Control: no-store`, which the outbound condition honours for any other path.)
+ */
+export const UNCACHED_PATHS = [`${API_BASE_PATH}/customers`, `${API_BASE_PATH}/privacy`] as const;
+
+const requestCacheable = () => {
   const methods = CACHED_METHODS.map((m) => `context.Request.Method == "${m}"`).join(' || ');
   const known = [...CACHE_VARY_BY_QUERY_PARAMETERS, SUBSCRIPTION_KEY_QUERY].map((p) => `"${p}"`).join(', ');
-  return `@((${methods}) && context.Request.Url.Query.Keys.All(k => new[] { ${known} }.Contains(k)))`;
+  const uncached = UNCACHED_PATHS.map((p) => `"${p}"`).join(', ');
+  return (
+    `(${methods}) && context.Request.Url.Query.Keys.All(k => new[] { ${known} }.Contains(k))` +
+    ` && !new[] { ${uncached} }.Any(p => context.Request.OriginalUrl.Path.StartsWith(p, StringComparison.OrdinalIgnoreCase))`
+  );
+};
+
+/** The policy-expression condition under which a request may be answered from, and stored in, the cache. */
+export function cacheableRequestCondition(): string {
+  return `@(${requestCacheable()})`;
+}
+
+/** The condition under which a response is stored: a cacheable request whose answer does not say no-store. */
+export function cacheableResponseCondition(): string {
+  return `@(${requestCacheable()} && !context.Response.Headers.GetValueOrDefault("Cache-Control", "").Contains("no-store"))`;
 }
 
 /**
@@ -84,6 +104,7 @@ export function renderApiPolicyXml(options: ApiPolicyOptions = {}): string {
       throw new Error(`${name} must be a positive integer, got ${value}`);
   }
   const cacheable = escapeAttribute(cacheableRequestCondition());
+  const storable = escapeAttribute(cacheableResponseCondition());
   const varyBy = [
     ...CACHE_VARY_BY_HEADERS.map((h) => `<vary-by-header>${h}</vary-by-header>`),
     ...CACHE_VARY_BY_QUERY_PARAMETERS.map((q) => `<vary-by-query-parameter>${q}</vary-by-query-parameter>`),
@@ -108,7 +129,7 @@ ${varyBy}
   <outbound>
     <base />
     <choose>
-      <when condition="${cacheable}">
+      <when condition="${storable}">
         <cache-store duration="${cacheDurationS}" />
       </when>
     </choose>
