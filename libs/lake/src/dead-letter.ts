@@ -1,4 +1,4 @@
-import type { Clock } from '@aurora/core';
+import { type Clock, jsonText } from '@aurora/core';
 import type { Lake } from './lake.js';
 import { bronzePaths } from './layout.js';
 import { putNew } from './put-new.js';
@@ -39,8 +39,9 @@ export function deadLetterContent(
   at: Date,
   letters: readonly DeadLetter[],
 ): Buffer {
+  // jsonText: a payload nested deeper than JSON.stringify recurses, or holding a bigint, is still kept.
   const lines = letters.map((l) =>
-    JSON.stringify({
+    jsonText({
       reason: l.reason,
       code: l.code,
       source,

@@ -319,6 +319,24 @@ describe('landTelemetry', () => {
     });
   });
 
+  it('dead-letters a parsed body nested 10,000 deep with the body, and lands the rest of its batch', async () => {
+    const { lake } = memoryLake();
+    const { messages, metadata } = capturedBatch();
+    let deep: unknown = [];
+    for (let i = 1; i < 10_000; i++) deep = [deep];
+    // The Functions host hands a JSON body over parsed: JSON.stringify overflows the stack on it.
+    const batch = [{ ...(messages[0] as object), value: deep }, ...messages.slice(1)];
+    const r = await landTelemetry(deps(lake), batch, metadata);
+    expect(r).toMatchObject({ received: 7, landed: 3, deadLettered: 3, duplicates: 1 });
+    expect(r.rejectionsByCode['iot.invalid_message']).toBe(1);
+    const letter = JSON.parse((await lake.get(r.deadLetterFile!)).toString().split('\n')[0]!);
+    expect(letter.context.sequence_number).toBe('1000');
+    expect(letter.payload.sensor_id).toBe('aug-m01-temperature');
+    let depth = 0;
+    for (let v = letter.payload.value; Array.isArray(v); v = v[0]) depth++;
+    expect(depth).toBe(10_000);
+  });
+
   it('lands a hand-made batch without hub positions under clock-named files, as before', async () => {
     const { lake } = memoryLake();
     const body = reading('aug-m01-temperature', '2026-11-23T08:14:59.000Z', 48.3, 8);

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '@aurora/core';
+import { type Clock, jsonText, type Logger } from '@aurora/core';
 import {
   bronzePaths,
   type DeadLetter,
@@ -277,7 +277,7 @@ function batchIdentityOf(
 const bodyBytes = (body: unknown): Uint8Array | string => {
   if (body instanceof Uint8Array) return body;
   if (typeof body === 'string') return `s:${body}`;
-  return `j:${JSON.stringify(body) ?? 'undefined'}`;
+  return `j:${jsonText(body) ?? 'undefined'}`;
 };
 
 /**

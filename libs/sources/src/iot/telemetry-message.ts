@@ -1,3 +1,4 @@
+import { jsonText } from '@aurora/core';
 import type { Catalogue } from '@aurora/plant';
 import { z } from 'zod';
 
@@ -74,7 +75,8 @@ function decodeBody(
       return { ok: false, code: 'iot.invalid_json', reason: `body is not JSON: ${(error as Error).message}` };
     }
   }
-  const bytes = Buffer.byteLength(JSON.stringify(body) ?? '');
+  // jsonText, not JSON.stringify: a parsed body nested 10,000 deep must be measured, not crash the batch.
+  const bytes = Buffer.byteLength(jsonText(body) ?? '');
   if (bytes > MAX_MESSAGE_BYTES)
     return {
       ok: false,
