@@ -553,14 +553,18 @@ export const casesOf = <F extends HostileCase['form']>(
 ): Extract<HostileCase, { form: F }>[] =>
   cases.filter((c): c is Extract<HostileCase, { form: F }> => c.form === form);
 
-/** XML's five characters escaped, for a value an honest XML writer would send. */
+/**
+ * A value as an honest XML writer sends it: XML's five characters escaped, and carriage returns as `&#13;`
+ * (a parser turns a raw CR LF into LF).
+ */
 export const xmlText = (text: string): string =>
   text
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
+    .replaceAll("'", '&apos;')
+    .replaceAll('\r', '&#13;');
 
 /** Every own key of Object.prototype and whether `{}` has picked up a `polluted` property. */
 export function prototypeState(): { keys: string[]; polluted: unknown } {

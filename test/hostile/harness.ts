@@ -111,16 +111,23 @@ export async function expectLakeLayout(lake: Lake): Promise<string[]> {
   return paths;
 }
 
+async function pathsUnder(lake: Lake, prefixes: readonly string[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (const prefix of prefixes) for await (const f of lake.list(prefix)) paths.push(f.path);
+  return paths;
+}
+
 /**
- * The sentinel's secret appears nowhere in the lake: no input made anything read the file. Parquet files
- * are decoded, dead letters read as text.
+ * The sentinel's secret appears nowhere in the lake (or under `prefixes`): no input made anything read the
+ * file. Parquet files are decoded, dead letters read as text.
  */
 export async function expectSentinelUnread(
   lake: Lake,
   codec: ParquetCodec,
   sentinel: Sentinel,
+  prefixes?: readonly string[],
 ): Promise<void> {
-  for (const path of await allPaths(lake)) {
+  for (const path of prefixes ? await pathsUnder(lake, prefixes) : await allPaths(lake)) {
     const bytes = await lake.get(path);
     const text = path.endsWith('.parquet')
       ? JSON.stringify(await codec.decode(bytes))

@@ -57,6 +57,19 @@ describe('ParquetCodec', () => {
     expect(await codec.decode(encoded.bytes, { limit: 2 })).toHaveLength(2);
   });
 
+  it('writes null for a column a row lacks, even one named like an Object.prototype member', async () => {
+    const columns: ParquetSchema = [
+      { name: 'constructor', type: 'VARCHAR' },
+      { name: 'toString', type: 'DOUBLE' },
+    ];
+    const encoded = await codec.encode(columns, [{ constructor: 'c', toString: 1 }, {}]);
+    // Before: the row without them handed over Object and Object.prototype.toString ("function Object()...").
+    expect(await codec.decode(encoded.bytes)).toEqual([
+      { constructor: 'c', toString: 1 },
+      { constructor: null, toString: null },
+    ]);
+  });
+
   it('rejects a truncated file', async () => {
     const encoded = await codec.encode(schema, [{ sensor_id: 'a', value: 1, seq: 1, ok: true, event_at: 0 }]);
     await expect(codec.check(encoded.bytes.subarray(0, encoded.bytes.length - 10))).rejects.toThrow();

@@ -126,7 +126,8 @@ export class ParquetCodec {
         chunk.setColumns(
           schema.map((column, i) =>
             buffer.map((row) => {
-              const v = row[column.name];
+              // Own properties only: a row without a `constructor` column must not hand over Object.
+              const v = Object.hasOwn(row, column.name) ? row[column.name] : undefined;
               return v === null || v === undefined ? null : convert[i]!(v);
             }),
           ),

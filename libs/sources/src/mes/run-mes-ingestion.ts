@@ -86,7 +86,7 @@ const LINEAGE: readonly Column[] = [
   { name: '_window_from', type: 'TIMESTAMP' },
   { name: '_window_to', type: 'TIMESTAMP' },
 ];
-const LINEAGE_NAMES = new Set(LINEAGE.map((c) => c.name));
+const LINEAGE_NAMES_LOWER = new Set(LINEAGE.map((c) => c.name.toLowerCase()));
 
 /**
  * One MES ingestion for one facility: per entity, the records modified since the checkpoint (minus the
@@ -308,17 +308,17 @@ function recordHash(record: MesRecord): string {
 /**
  * The vendor's fields as columns, in the order first seen, typed by what they hold (numbers, booleans,
  * else text), followed by the lineage columns. A field that appears only in some records is null in the
- * others; one that would collide with a lineage column keeps its value under a `vendor` prefix.
+ * others. Every field keeps its value under a column of its own (see `columnNames`).
  */
 export function bronzeRows(
   records: readonly MesRecord[],
   lineage: { source: string; extractedAt: Date; batchId: string; window?: MesWindow },
 ): { schema: Column[]; rows: Row[] } {
+  const columnOf = columnNames(records);
   const kinds = new Map<string, Set<string>>();
-  const rename = (name: string) => (LINEAGE_NAMES.has(name) ? `vendor${name}` : name);
   for (const r of records) {
     for (const [name, value] of Object.entries(r.fields)) {
-      const column = rename(name);
+      const column = columnOf.get(name)!;
       const seen = kinds.get(column) ?? new Set<string>();
       if (value !== null) seen.add(typeOf(value));
       kinds.set(column, seen);
@@ -329,8 +329,14 @@ export function bronzeRows(
   const rows = records.map((r) => {
     const row: Record<string, MesValue | Date> = {};
     for (const [name, value] of Object.entries(r.fields)) {
-      const column = rename(name);
-      row[column] = value !== null && text.has(column) ? String(value) : value;
+      const column = columnOf.get(name)!;
+      // Defined, not assigned: a column named `__proto__` is data, not the row's prototype.
+      Object.defineProperty(row, column, {
+        value: value !== null && text.has(column) ? String(value) : value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     row['_source'] = lineage.source;
     row['_extracted_at'] = lineage.extractedAt;
@@ -343,6 +349,35 @@ export function bronzeRows(
     return row;
   });
   return { schema: [...schema, ...LINEAGE], rows };
+}
+
+/**
+ * The column of each vendor field name, in the order first seen: the name itself, except that a name
+ * DuckDB cannot hold or would confuse with another keeps its value under a name it can:
+ * - empty, or a lineage column's name in any case: `vendor` + the name (`vendor`, `vendor_source`);
+ * - control characters (a NUL cannot be quoted): escaped as `\uXXXX`;
+ * - the same as an earlier column but for case (DuckDB's names are case-insensitive, Parquet readers'
+ *   often too): `~2`, `~3`... appended (`Material`, `MATERIAL~2`).
+ */
+export function columnNames(records: readonly MesRecord[]): Map<string, string> {
+  const taken = new Set(LINEAGE.map((c) => c.name.toLowerCase()));
+  const out = new Map<string, string>();
+  for (const r of records) {
+    for (const name of Object.keys(r.fields)) {
+      if (out.has(name)) continue;
+      let column = name === '' || LINEAGE_NAMES_LOWER.has(name.toLowerCase()) ? `vendor${name}` : name;
+      column = column.replace(
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+        /[\u0000-\u001f\u007f]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
+      const base = column;
+      for (let n = 2; taken.has(column.toLowerCase()); n++) column = `${base}~${n}`;
+      taken.add(column.toLowerCase());
+      out.set(name, column);
+    }
+  }
+  return out;
 }
 
 const typeOf = (value: Exclude<MesValue, null>): string =>

@@ -177,6 +177,18 @@ describe('readHydraMipPage', () => {
     ).toEqual({ records: [], nextCursor: undefined });
   });
 
+  it('refuses characters XML does not allow, which the validator lets through: a raw NUL, a C0 control', () => {
+    const nul = refusal(page('<Record><OrderNo>4711</OrderNo><Text>A\u0000B</Text></Record>'));
+    expect(nul.message).toMatch(
+      /^HYDRA MIP response is not well-formed XML: character U\+0000 at offset \d+/,
+    );
+    expect(refusal(page('<Record><Text>\u001b[31m</Text></Record>')).message).toContain('U+001B');
+    // Tab, line feed and carriage return are XML characters.
+    expect(readHydraMipPage(page('<Record><Text>a\tb</Text></Record>'), 'BOOrder', context).records).toEqual([
+      { Text: 'a\tb' },
+    ]);
+  });
+
   it('refuses documents of another shape', () => {
     expect(refusal('<MipResponse service="BOOrder"><Records>').message).toContain('not well-formed XML');
     expect(refusal(`${DECL}<Response service="BOOrder"><Records/></Response>`).message).toContain(

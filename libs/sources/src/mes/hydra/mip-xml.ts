@@ -33,6 +33,10 @@ export interface HydraMipPage {
 export const HYDRA_BODY_DETAIL_LIMIT = 64 * 1024;
 
 const DECLARATION = /<!\s*(DOCTYPE|ENTITY)/i;
+/** A character XML 1.0 does not allow anywhere in a document (NUL and most C0 controls, U+FFFE/F, lone surrogates). */
+const NOT_XML_CHAR =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A node of fast-xml-parser's `preserveOrder` output. */
 type OrderedNode = Record<string, unknown>;
@@ -209,6 +213,16 @@ function parseDocument(
   if (DECLARATION.test(body)) {
     throw dataError(
       'HYDRA MIP response refused: it contains a DOCTYPE or ENTITY declaration (external entities and entity expansion are not accepted)',
+      body,
+      context,
+    );
+  }
+  // The validator lets raw NULs through; a document holding one is not XML, and its text is not what was meant.
+  const stray = NOT_XML_CHAR.exec(body);
+  if (stray) {
+    const code = stray[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw dataError(
+      `HYDRA MIP response is not well-formed XML: character U+${code} at offset ${stray.index} is not allowed in XML`,
       body,
       context,
     );

@@ -417,6 +417,24 @@ describe('createRegensburgConnector', () => {
     expect(error.details['body']).toMatch(/^\[\{"maschine":.*,\{"fehler":$/);
   });
 
+  it('keeps integers past 2^53 exactly, as text, and refuses an unpaired surrogate with the body', async () => {
+    const url = await answering(
+      200,
+      '[{"messung_id":18446744073709551617,"geaendert_am":1795420800000,"wert":9007199254740993}]',
+    );
+    const [record] = await records('quality_measurements', undefined, connect({ baseUrl: url }));
+    expect(record).toMatchObject({
+      key: '18446744073709551617',
+      fields: { messung_id: '18446744073709551617', wert: '9007199254740993' },
+    });
+
+    const bad = await answering(200, '[{"messung_id":1,"geaendert_am":1795420800000,"text":"a\\ud800"}]');
+    const error = await failure(pages(connect({ baseUrl: bad }), 'quality_measurements'));
+    expect(error).toBeInstanceOf(SourceDataError);
+    expect(error.message).toContain('unpaired surrogate');
+    expect(error.details['body']).toContain('\\ud800');
+  });
+
   it('yields a record the MES lists twice twice (repeat_page): the runner deduplicates', async () => {
     standIn.faults.inject({ fault: 'repeat_page', times: 1 });
 

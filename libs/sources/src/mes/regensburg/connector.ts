@@ -1,13 +1,13 @@
-import { ConfigError, SourceDataError, SourceUnavailableError } from '@aurora/core';
+import { ConfigError, jsonText, SourceDataError, SourceUnavailableError } from '@aurora/core';
 import type {
   MesConnector,
   MesConnectorDeps,
   MesEntity,
   MesPage,
   MesRecord,
-  MesValue,
   MesWindow,
 } from '../connector.js';
+import { parseVendorJson, vendorFields } from '../vendor-json.js';
 
 /**
  * The connector of the Regensburg plant's home-grown MES: one GET per entity with HTTP Basic
@@ -251,9 +251,9 @@ function recordsIn(entity: MesEntity, text: string, window: MesWindow, exchange:
     });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseVendorJson(text);
   } catch (error) {
-    throw unreadable(`the body is not valid JSON (${errorText(error)})`, error);
+    throw unreadable(`the body is not valid JSON as sent (${errorText(error)})`, error);
   }
   if (!Array.isArray(parsed)) throw unreadable('the body is not a JSON array');
   const from = window.from.getTime();
@@ -261,7 +261,7 @@ function recordsIn(entity: MesEntity, text: string, window: MesWindow, exchange:
   const key = KEYS[entity];
   const records: MesRecord[] = [];
   for (const [index, item] of parsed.entries()) {
-    const culprit = () => ({ index, record: excerpt(JSON.stringify(item) ?? String(item)) });
+    const culprit = () => ({ index, record: excerpt(jsonText(item) ?? String(item)) });
     if (!isObject(item)) throw unreadable(`element ${index} is not an object`, undefined, culprit());
     const modified = item['geaendert_am'];
     if (
@@ -279,18 +279,8 @@ function recordsIn(entity: MesEntity, text: string, window: MesWindow, exchange:
     const id = key.of(item);
     if (id === undefined)
       throw unreadable(`record ${index} lacks its key (${key.fields})`, undefined, culprit());
-    records.push({ fields: fieldsOf(item), key: id, modifiedAt: new Date(modified) });
+    // The fields as delivered: scalars as they are, nested objects and arrays as their JSON text.
+    records.push({ fields: vendorFields(item), key: id, modifiedAt: new Date(modified) });
   }
   return records;
-}
-
-/** The record's fields as delivered: scalars as they are, nested objects and arrays as their JSON text. */
-function fieldsOf(item: JsonObject): Record<string, MesValue> {
-  // fromEntries defines own properties, so even a field named `__proto__` is kept as data.
-  return Object.fromEntries(
-    Object.entries(item).map(([name, value]): [string, MesValue] => [
-      name,
-      value === null || typeof value !== 'object' ? (value as MesValue) : JSON.stringify(value),
-    ]),
-  );
 }

@@ -1,4 +1,12 @@
-import { ManualClock, type SecretProvider, SourceDataError, SourceUnavailableError } from '@aurora/core';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ManualClock,
+  type SecretProvider,
+  SourceDataError,
+  SourceUnavailableError,
+  staticSecrets,
+} from '@aurora/core';
 import { type MesStandIn, startSimaticStandIn } from '@aurora/plant';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MesPage, MesWindow } from '../connector.js';
@@ -343,6 +351,41 @@ describe('createSimaticConnector', () => {
     const error = await failure(collect(mes.fetch('production_orders', WINDOW)));
     expect(error).toBeInstanceOf(SourceDataError);
     expect(String(error.details?.['body'])).toContain('"value":[{,');
+  });
+
+  it('refuses a body that is not UTF-8 rather than landing U+FFFD, reads one behind a byte order mark, and keeps big ids exact', async () => {
+    let page = Buffer.alloc(0);
+    const server = createServer((req, res) => {
+      req.resume();
+      const token = req.url?.startsWith('/sit-auth/');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(token ? '{"access_token":"t","expires_in":3600}' : page);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const mes = createSimaticConnector({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      secrets: staticSecrets({ 'mes-simatic-client-secret': 's3cret' }),
+      clock: new ManualClock('2026-11-23T09:00:00Z'),
+      grant: 'client_credentials',
+      clientId: 'aurora',
+    });
+    const record = (material: string) =>
+      `{"value":[{"Id":18446744073709551617,"LastUpdatedOn":"2026-11-23T08:01:00Z","Material":"${material}"}]}`;
+    try {
+      page = Buffer.from(record('M\u00fcller'), 'latin1');
+      const error = await failure(collect(mes.fetch('production_orders', WINDOW)));
+      expect(error).toBeInstanceOf(SourceDataError);
+      expect(error.message).toBe(
+        'SIMATIC IT answered with a body that is not UTF-8: it cannot be read as sent',
+      );
+      expect(String(error.details?.['body'])).toContain('"Material":"M\u00fcller"');
+
+      page = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(record('Müller'))]);
+      const [read] = await collect(mes.fetch('production_orders', WINDOW));
+      expect(read!.records[0]).toMatchObject({ key: '18446744073709551617', fields: { Material: 'Müller' } });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('yields a repeated page again (the runner deduplicates) and then goes on to the end', async () => {

@@ -5,9 +5,9 @@ import type {
   MesEntity,
   MesPage,
   MesRecord,
-  MesValue,
   MesWindow,
 } from '../connector.js';
+import { parseVendorJson, VendorJsonError, vendorFields } from '../vendor-json.js';
 
 /**
  * Reads Augsburg's Siemens SIMATIC IT UA / Opcenter Execution Discrete over its OData v4 API: an OAuth
@@ -111,7 +111,27 @@ export function createSimaticConnector(deps: MesConnectorDeps & SimaticConnector
         details: { status: res.status, request, body: partial.slice(0, MAX_BODY_IN_ERROR) },
       });
     }
-    return { status: res.status, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers };
+    const bytes = Buffer.concat(chunks);
+    try {
+      // Fatal: a byte that is not UTF-8 would otherwise land as U+FFFD, changed without a word.
+      return {
+        status: res.status,
+        text: new TextDecoder('utf-8', { fatal: true }).decode(bytes),
+        headers: res.headers,
+      };
+    } catch (error) {
+      throw new SourceDataError(
+        'SIMATIC IT answered with a body that is not UTF-8: it cannot be read as sent',
+        {
+          cause: error,
+          details: {
+            status: res.status,
+            request,
+            body: bytes.toString('latin1').slice(0, MAX_BODY_IN_ERROR),
+          },
+        },
+      );
+    }
   };
 
   const requestToken = async (signal?: AbortSignal): Promise<CachedToken> => {
@@ -281,7 +301,18 @@ export function createSimaticConnector(deps: MesConnectorDeps & SimaticConnector
 }
 
 function readPage(answer: Answer, request: string): { records: MesRecord[]; nextLink?: string } {
-  const body = parseJson(answer.text);
+  let body: unknown;
+  try {
+    body = parseVendorJson(answer.text);
+  } catch (error) {
+    if (!(error instanceof VendorJsonError)) body = undefined;
+    else
+      throw dataError(
+        `SIMATIC IT answered with JSON that cannot be kept as sent: ${error.message}`,
+        answer,
+        request,
+      );
+  }
   if (!isObject(body) || !Array.isArray(body['value'])) {
     throw dataError('SIMATIC IT answered with a body that is not an OData collection', answer, request);
   }
@@ -303,14 +334,7 @@ function readPage(answer: Answer, request: string): { records: MesRecord[]; next
         request,
       );
     }
-    const fields: Record<string, MesValue> = {};
-    for (const [name, value] of Object.entries(item)) {
-      fields[name] =
-        value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-          ? value
-          : JSON.stringify(value);
-    }
-    return { fields, key: String(id), modifiedAt };
+    return { fields: vendorFields(item), key: String(id), modifiedAt };
   });
   return typeof nextLink === 'string' ? { records, nextLink } : { records };
 }
