@@ -73,13 +73,44 @@ export const ERP_LINEAGE: readonly { name: string; type: ColumnType }[] = [
 
 const numberType = (column: OracleColumn) => bronzeType(column);
 
-/** A fetched text value (TO_CHAR output) as its bronze value. */
+/** How Oracle writes a number as text (TO_CHAR, LogMiner's quoted literals): `12`, `-.5`, `1.5E+125`. */
+const ORACLE_NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** An integer's exact digits: what a NUMBER with scale 0 holds. */
+const ORACLE_INTEGER_TEXT = /^[+-]?\d+$/;
+/** BINARY_FLOAT and BINARY_DOUBLE may also hold infinities and NaN, written `Inf`, `-Inf`, `Nan`. */
+const BINARY_SPECIAL: Readonly<Record<string, number>> = {
+  inf: Number.POSITIVE_INFINITY,
+  '+inf': Number.POSITIVE_INFINITY,
+  '-inf': Number.NEGATIVE_INFINITY,
+  nan: Number.NaN,
+};
+
+const quoted = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+
+/**
+ * A fetched text value (TO_CHAR output, or a SQL_REDO literal's text) as its bronze value. Numbers must be
+ * written as Oracle writes them (never `0x1F`, never Infinity for a NUMBER), and an id (scale 0) must be
+ * an integer: anything else is a SourceDataError, so the row is dead-lettered rather than landed as a
+ * value it is not. An empty text is NULL, as it is to Oracle.
+ */
 export function fetchedToBronze(column: OracleColumn, text: string | null, zone: string): BronzeValue {
   if (text === null) return null;
+  if (column.dataType === 'NUMBER' && column.scale === 0) {
+    if (text === '') return null;
+    if (!ORACLE_INTEGER_TEXT.test(text))
+      throw new SourceDataError(`${column.name}: ${quoted(text)} is not an integer (the column has scale 0)`);
+    return text;
+  }
   switch (column.dataType === 'NUMBER' ? numberType(column) : bronzeType(column)) {
     case 'DOUBLE': {
-      const n = Number(text);
-      if (Number.isNaN(n)) throw new SourceDataError(`${column.name}: "${text}" is not a number`);
+      const trimmed = text.trim();
+      if (trimmed === '') return null;
+      const special = column.dataType.startsWith('BINARY_')
+        ? BINARY_SPECIAL[trimmed.toLowerCase()]
+        : undefined;
+      if (special !== undefined) return special;
+      const n = ORACLE_NUMBER_TEXT.test(trimmed) ? Number(trimmed) : Number.NaN;
+      if (!Number.isFinite(n)) throw new SourceDataError(`${column.name}: ${quoted(text)} is not a number`);
       return n;
     }
     case 'TIMESTAMP': {
