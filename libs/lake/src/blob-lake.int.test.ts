@@ -12,6 +12,7 @@ import { writeDeadLetters } from './dead-letter.js';
 import type { Lake } from './lake.js';
 import { ParquetCodec } from './parquet.js';
 import { putNew } from './put-new.js';
+import { createSourceStatusStore, MAX_STATUS_ERROR_CHARS } from './source-status.js';
 import { verifyLake } from './verify.js';
 
 let azurite: RunningAzurite;
@@ -140,6 +141,23 @@ describe('CheckpointStore on Azurite tables', () => {
     expect(loaded).toMatchObject({ value: { sequence: 20 }, etag: etag2 });
     await store.save('oracle-erp', 'MTL/ITEMS#1?', { scn: '123' }, undefined);
     expect((await store.list('oracle-erp')).map((c) => c.key)).toEqual(['MTL/ITEMS#1?']);
+  });
+});
+
+describe('SourceStatusStore on Azurite tables', () => {
+  it('keeps a failed run whose error quotes a source at length, clipped to fit a table property', async () => {
+    const store = createSourceStatusStore(createTableClient(azurite.connectionString, 'sourcestatus'));
+    const error = `sap.failed: RETURN E: ${'x'.repeat(200_000)}`;
+    const status = await store.record({
+      source: 'sap',
+      at: new Date(0),
+      ok: false,
+      rows: 0,
+      deadLettered: 1,
+      error,
+    });
+    expect(status.lastError).toBe(`${error.slice(0, MAX_STATUS_ERROR_CHARS)}… (${error.length} characters)`);
+    expect((await store.get('sap'))?.lastError).toBe(status.lastError);
   });
 });
 

@@ -1,5 +1,6 @@
 export * from './blob-lake.js';
 export * from './checkpoints.js';
+export * from './column-names.js';
 export * from './dead-letter.js';
 export * from './delta/index.js';
 export * from './lake.js';

@@ -31,6 +31,13 @@ export interface SourceStatusStore {
 }
 
 const PARTITION = 'sources';
+/** The most of an error message the status keeps. */
+export const MAX_STATUS_ERROR_CHARS = 4000;
+
+const clip = (text: string) =>
+  text.length <= MAX_STATUS_ERROR_CHARS
+    ? text
+    : `${text.slice(0, MAX_STATUS_ERROR_CHARS)}… (${text.length} characters)`;
 
 /** Per-source run history in a Table, updated with optimistic concurrency (concurrent runners add up). */
 export function createSourceStatusStore(client: TableClient): SourceStatusStore {
@@ -69,7 +76,8 @@ export function createSourceStatusStore(client: TableClient): SourceStatusStore 
           ...(latest ? { latestEventAt: latest } : {}),
         };
         if (outcome.ok) delete next.lastError;
-        else next.lastError = outcome.error ?? 'failed';
+        // A table property holds 64 KiB: an error quoting a hostile source at length must not fail the run.
+        else next.lastError = clip(outcome.error ?? 'failed');
         const entity = { partitionKey: PARTITION, rowKey: outcome.source, json: JSON.stringify(next) };
         try {
           if (current) await client.updateEntity(entity, 'Replace', { etag: current.etag });

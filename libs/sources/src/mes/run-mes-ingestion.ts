@@ -19,6 +19,8 @@ import {
   putNew,
   type Row,
   type SourceStatusStore,
+  safeColumnNames,
+  setColumn,
   writeDeadLetters,
 } from '@aurora/lake';
 import { MES_ENTITIES } from '@aurora/plant';
@@ -86,7 +88,6 @@ const LINEAGE: readonly Column[] = [
   { name: '_window_from', type: 'TIMESTAMP' },
   { name: '_window_to', type: 'TIMESTAMP' },
 ];
-const LINEAGE_NAMES_LOWER = new Set(LINEAGE.map((c) => c.name.toLowerCase()));
 
 /**
  * One MES ingestion for one facility: per entity, the records modified since the checkpoint (minus the
@@ -330,13 +331,7 @@ export function bronzeRows(
     const row: Record<string, MesValue | Date> = {};
     for (const [name, value] of Object.entries(r.fields)) {
       const column = columnOf.get(name)!;
-      // Defined, not assigned: a column named `__proto__` is data, not the row's prototype.
-      Object.defineProperty(row, column, {
-        value: value !== null && text.has(column) ? String(value) : value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setColumn(row, column, value !== null && text.has(column) ? String(value) : value);
     }
     row['_source'] = lineage.source;
     row['_extracted_at'] = lineage.extractedAt;
@@ -352,32 +347,14 @@ export function bronzeRows(
 }
 
 /**
- * The column of each vendor field name, in the order first seen: the name itself, except that a name
- * DuckDB cannot hold or would confuse with another keeps its value under a name it can:
- * - empty, or a lineage column's name in any case: `vendor` + the name (`vendor`, `vendor_source`);
- * - control characters (a NUL cannot be quoted): escaped as `\uXXXX`;
- * - the same as an earlier column but for case (DuckDB's names are case-insensitive, Parquet readers'
- *   often too): `~2`, `~3`... appended (`Material`, `MATERIAL~2`).
+ * The column of each vendor field name, in the order first seen: the name itself, unless DuckDB cannot
+ * hold it or would confuse it with another (lake's safeColumnNames: `vendor` + an empty or lineage name,
+ * control characters escaped, `~2` for a case twin).
  */
 export function columnNames(records: readonly MesRecord[]): Map<string, string> {
-  const taken = new Set(LINEAGE.map((c) => c.name.toLowerCase()));
-  const out = new Map<string, string>();
-  for (const r of records) {
-    for (const name of Object.keys(r.fields)) {
-      if (out.has(name)) continue;
-      let column = name === '' || LINEAGE_NAMES_LOWER.has(name.toLowerCase()) ? `vendor${name}` : name;
-      column = column.replace(
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
-        /[\u0000-\u001f\u007f]/g,
-        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-      );
-      const base = column;
-      for (let n = 2; taken.has(column.toLowerCase()); n++) column = `${base}~${n}`;
-      taken.add(column.toLowerCase());
-      out.set(name, column);
-    }
-  }
-  return out;
+  const names = new Set<string>();
+  for (const r of records) for (const name of Object.keys(r.fields)) names.add(name);
+  return safeColumnNames(names, { reserved: LINEAGE.map((c) => c.name), prefix: 'vendor' });
 }
 
 const typeOf = (value: Exclude<MesValue, null>): string =>

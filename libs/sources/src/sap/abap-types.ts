@@ -1,4 +1,4 @@
-import { SourceDataError } from '@aurora/core';
+import { jsonText, SourceDataError } from '@aurora/core';
 import type { CellValue, ColumnType } from '@aurora/lake';
 
 /**
@@ -41,10 +41,19 @@ export const READ_TABLE_TYPES: Readonly<Record<string, AbapType>> = {
   g: 'CHAR',
 };
 
+/** A value as a message shows it: its JSON text (any depth), cut to something a person reads. */
+const shown = (value: unknown): string => {
+  const text = jsonText(value) ?? String(value);
+  return text.length > 100 ? `${text.slice(0, 100)}… (${text.length} characters)` : text;
+};
+
 const bad = (field: string, type: AbapType, value: unknown) =>
-  new SourceDataError(`field ${field}: ${JSON.stringify(value)} is not a valid ${type}`, {
-    details: { field, type, value: String(value) },
+  new SourceDataError(`field ${field}: ${shown(value)} is not a valid ${type}`, {
+    details: { field, type, value: shown(value) },
   });
+
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
 
 /**
  * One value as the lake stores it. Initial values (DATS `00000000`, an empty string) are null. A value
@@ -53,9 +62,18 @@ const bad = (field: string, type: AbapType, value: unknown) =>
 export function fromAbap(field: string, type: AbapType, value: unknown): CellValue {
   if (value === undefined || value === null) return null;
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  // node-rfc hands over strings, numbers and Buffers: a structure, a table, a boolean or a number that is
+  // not one (NaN, Infinity) where a field belongs is not a value of any ABAP type.
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint')
+    throw bad(field, type, value);
+  if (typeof value === 'number' && !Number.isFinite(value)) throw bad(field, type, value);
   switch (type) {
-    case 'CHAR':
-      return String(value).trimEnd();
+    case 'CHAR': {
+      const s = String(value).trimEnd();
+      // SAP's UTF-16 can hold an unpaired surrogate; UTF-8 text cannot: kept in the dead letter instead.
+      if (!s.isWellFormed()) throw bad(field, type, value);
+      return s;
+    }
     case 'NUMC': {
       const s = String(value).trim();
       if (s !== '' && !/^\d+$/.test(s)) throw bad(field, type, value);
@@ -87,12 +105,31 @@ export function fromAbap(field: string, type: AbapType, value: unknown): CellVal
       if (s === '') return null;
       if (s.endsWith('-')) s = `-${s.slice(0, -1).trim()}`;
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) throw bad(field, type, value);
-      return Number(s);
-    }
-    case 'INT': {
-      const n = typeof value === 'number' ? value : Number(String(value).trim());
-      if (!Number.isInteger(n)) throw bad(field, type, value);
+      const n = Number(s);
+      if (!Number.isFinite(n)) throw bad(field, type, value);
       return n;
     }
+    case 'INT': {
+      // INT4 and INT8: exact integers only (never '' as 0, '0x10' as 16, 2^64 or a rounded 2^53 + 1).
+      if (typeof value === 'number') {
+        if (!Number.isSafeInteger(value)) throw bad(field, type, value);
+        return value;
+      }
+      let digits: string;
+      if (typeof value === 'bigint') digits = value.toString();
+      else {
+        digits = value.trim();
+        if (digits === '') return null;
+        if (digits.endsWith('-')) digits = `-${digits.slice(0, -1).trim()}`;
+        if (!/^[+-]?\d+$/.test(digits)) throw bad(field, type, value);
+      }
+      const n = BigInt(digits);
+      if (n < INT8_MIN || n > INT8_MAX) throw bad(field, type, value);
+      return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+    }
+    default:
+      throw new SourceDataError(`field ${field}: ${shown(type)} is not an ABAP type Aurora knows`, {
+        details: { field, type: shown(type) },
+      });
   }
 }

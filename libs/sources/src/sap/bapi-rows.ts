@@ -1,5 +1,5 @@
-import { AuroraError } from '@aurora/core';
-import type { CellValue, Column, Row } from '@aurora/lake';
+import { AuroraError, jsonText, SourceDataError } from '@aurora/core';
+import { type CellValue, type Column, type Row, safeColumnNames, setColumn } from '@aurora/lake';
 import { type AbapType, columnTypeOf, type FieldSpec, fromAbap } from './abap-types.js';
 import type { RfcStructure } from './rfc.js';
 import type { ReadTableField } from './rfc-read-table.js';
@@ -229,10 +229,14 @@ export async function sapBronzeRows(
 ): Promise<{ schema: Column[]; rows: Row[]; rejected: RejectedRecord[] }> {
   const spec = BAPI_FIELDS[bapi];
   const known = new Set(spec.map((s) => s.name));
-  const extra: string[] = [];
-  for (const r of records)
-    for (const name of Object.keys(r.fields))
-      if (!known.has(name) && !extra.includes(name) && !name.startsWith('_')) extra.push(name);
+  const unknown = new Set<string>();
+  for (const r of records) for (const name of Object.keys(r.fields)) if (!known.has(name)) unknown.add(name);
+  const extra = [...unknown];
+  // Every unknown field gets a column of its own, whatever its name (`sap_source`, `ITEM_TEXT~2`...).
+  const columnOf = safeColumnNames([...known, ...extra], {
+    reserved: SAP_LINEAGE.map((c) => c.name),
+    prefix: 'sap',
+  });
   const protect = lineage.protect ?? identityProtect;
   const rows: Row[] = [];
   const rejected: RejectedRecord[] = [];
@@ -247,13 +251,17 @@ export async function sapBronzeRows(
         row[s.name] = value;
       }
       for (const name of extra) {
-        const v = r.fields[name];
-        row[name] =
+        // Own fields only: a record without a `constructor` field has none, whatever Object.prototype says.
+        const v = Object.hasOwn(r.fields, name) ? r.fields[name] : undefined;
+        setColumn(
+          row,
+          columnOf.get(name)!,
           v === undefined || v === null
             ? null
             : typeof v === 'object'
-              ? JSON.stringify(v)
-              : String(v).trimEnd();
+              ? (jsonText(v) ?? null)
+              : String(v).trimEnd(),
+        );
       }
       row['_source'] = 'sap';
       row['_extracted_at'] = lineage.extractedAt;
@@ -267,7 +275,7 @@ export async function sapBronzeRows(
   }
   const schema: Column[] = [
     ...spec.map((s) => ({ name: s.name, type: columnTypeOf(s.type) })),
-    ...extra.map((name) => ({ name, type: 'VARCHAR' as const })),
+    ...extra.map((name) => ({ name: columnOf.get(name)!, type: 'VARCHAR' as const })),
     ...SAP_LINEAGE,
   ];
   return { schema, rows, rejected };
@@ -281,13 +289,41 @@ const prefixed = (
 ): Record<string, unknown> =>
   Object.fromEntries(Object.entries(fields).map(([k, v]) => [taken.has(k) ? `${prefix}${k}` : k, v]));
 
+const isStructure = (value: unknown): value is RfcStructure =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+
+/** What a result that is not shaped as the BAPI's interface says: the whole result goes with it. */
+const shapeError = (rfm: string, problem: string, result: RfcStructure) =>
+  new SourceDataError(`${rfm}: ${problem}; the result is kept whole in the dead letter`, {
+    details: { rfm, result },
+  });
+
+/** A table parameter of a result: an array of structures ([] when absent), else a SourceDataError. */
+export function tableOf(result: RfcStructure, name: string, rfm: string): RfcStructure[] {
+  const value = result[name];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw shapeError(rfm, `${name} is not a table`, result);
+  const at = value.findIndex((row) => !isStructure(row));
+  if (at >= 0) throw shapeError(rfm, `row ${at + 1} of ${name} is not a structure`, result);
+  return value;
+}
+
+/** A structure parameter of a result ({} when absent), else a SourceDataError. */
+export function structureOf(result: RfcStructure, name: string, rfm: string): RfcStructure {
+  const value = result[name];
+  if (value === undefined || value === null) return {};
+  if (!isStructure(value)) throw shapeError(rfm, `${name} is not a structure`, result);
+  return value;
+}
+
 /** BAPI_PO_GETDETAIL's result flattened: one record per schedule line (an item without any gives one). */
 export function poDetailRecords(result: RfcStructure): SapRecord[] {
-  const header = (result['PO_HEADER'] ?? {}) as RfcStructure;
-  const address = (result['PO_ADDRESS'] ?? {}) as RfcStructure;
-  const items = (result['PO_ITEMS'] ?? []) as RfcStructure[];
-  const schedules = (result['PO_ITEM_SCHEDULES'] ?? []) as RfcStructure[];
-  const totals = (result['PO_ITEM_HISTORY_TOTALS'] ?? []) as RfcStructure[];
+  const rfm = 'BAPI_PO_GETDETAIL';
+  const header = structureOf(result, 'PO_HEADER', rfm);
+  const address = structureOf(result, 'PO_ADDRESS', rfm);
+  const items = tableOf(result, 'PO_ITEMS', rfm);
+  const schedules = tableOf(result, 'PO_ITEM_SCHEDULES', rfm);
+  const totals = tableOf(result, 'PO_ITEM_HISTORY_TOTALS', rfm);
   const poNumber = header['PO_NUMBER'];
   const out: SapRecord[] = [];
   for (const item of items) {
@@ -318,10 +354,11 @@ export function poDetailRecords(result: RfcStructure): SapRecord[] {
 
 /** BAPI_GOODSMVT_GETITEMS's result flattened: one record per item, with its document's header fields. */
 export function goodsMovementRecords(result: RfcStructure): SapRecord[] {
+  const rfm = 'BAPI_GOODSMVT_GETITEMS';
   const headers = new Map(
-    ((result['GOODSMVT_HEADER'] ?? []) as RfcStructure[]).map((h) => [`${h['MAT_DOC']}/${h['DOC_YEAR']}`, h]),
+    tableOf(result, 'GOODSMVT_HEADER', rfm).map((h) => [`${h['MAT_DOC']}/${h['DOC_YEAR']}`, h]),
   );
-  return ((result['GOODSMVT_ITEMS'] ?? []) as RfcStructure[]).map((item) => {
+  return tableOf(result, 'GOODSMVT_ITEMS', rfm).map((item) => {
     const h = headers.get(`${item['MAT_DOC']}/${item['DOC_YEAR']}`) ?? {};
     const { MAT_DOC: _d, DOC_YEAR: _y, ...header } = h;
     return {
@@ -346,7 +383,7 @@ export function mardRecords(parsed: {
 
 /** BAPI_MATERIAL_GETLIST's MATNRLIST for one plant selection. */
 export function materialRecords(result: RfcStructure, plant: string): SapRecord[] {
-  return ((result['MATNRLIST'] ?? []) as RfcStructure[]).map((m) => ({
+  return tableOf(result, 'MATNRLIST', 'BAPI_MATERIAL_GETLIST').map((m) => ({
     key: `${m['MATERIAL']}/${plant}`,
     fields: { ...m, PLANT: plant },
   }));

@@ -44,6 +44,36 @@ describe('RFC_READ_TABLE', () => {
     ).toThrow(/more than a WA holds/);
   });
 
+  it('refuses a result not shaped as RFC_READ_TABLE says, keeping the result for the dead letter', () => {
+    const notATable = { FIELDS: { FIELDNAME: 'A' }, DATA: [] } as never;
+    expect(() => parseReadTable(notATable)).toThrow(/RFC_READ_TABLE: FIELDS is not a table/);
+    try {
+      parseReadTable({
+        FIELDS: [{ FIELDNAME: 'A', OFFSET: '0', LENGTH: '2', TYPE: 'C' }],
+        DATA: [{ WA: 42 }],
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'source.data_invalid',
+        details: { result: { DATA: [{ WA: 42 }] } },
+      });
+    }
+  });
+
+  it('reads a TYPE it does not know, such as constructor, as CHAR, and a field named __proto__ as a field', () => {
+    const { fields, rows } = parseReadTable({
+      FIELDS: [
+        { FIELDNAME: '__proto__', OFFSET: '0', LENGTH: '3', TYPE: 'constructor' },
+        { FIELDNAME: 'B', OFFSET: '4', LENGTH: '2', TYPE: 'toString' },
+      ],
+      DATA: [{ WA: 'abc|de' }],
+    });
+    expect(fields.map((f) => f.type)).toEqual(['CHAR', 'CHAR']);
+    expect(Object.getOwnPropertyDescriptor(rows[0], '__proto__')?.value).toBe('abc');
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+  });
+
   it('is answered by the stand-in like SAP: a WA per row, DATA_BUFFER_EXCEEDED past 512 characters', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
     const standIn = new SapRfcStandIn({ data: new ProcurementModel(new PlantModel({ seed: 1 })), clock });

@@ -1,5 +1,6 @@
 import { SourceDataError } from '@aurora/core';
 import { type AbapType, READ_TABLE_TYPES } from './abap-types.js';
+import { tableOf } from './bapi-rows.js';
 import type { RfcParameters, RfcStructure } from './rfc.js';
 
 /** RFC_READ_TABLE returns each row in one WA of 512 characters (TAB512): wider rows raise DATA_BUFFER_EXCEEDED. */
@@ -57,15 +58,18 @@ export function parseReadTable(result: RfcStructure): {
   fields: ReadTableField[];
   rows: Record<string, string>[];
 } {
-  const fieldRows = (result['FIELDS'] ?? []) as RfcStructure[];
+  const fieldRows = tableOf(result, 'FIELDS', 'RFC_READ_TABLE');
   const fields = fieldRows.map((f) => {
     const name = String(f['FIELDNAME']).trim();
     const offset = Number(f['OFFSET']);
     const length = Number(f['LENGTH']);
-    const type = READ_TABLE_TYPES[String(f['TYPE'] ?? 'C').trim()] ?? 'CHAR';
+    const typeCode = String(f['TYPE'] ?? 'C').trim();
+    // Own keys only: a TYPE of `constructor` is no type, not Object.
+    const type = Object.hasOwn(READ_TABLE_TYPES, typeCode) ? READ_TABLE_TYPES[typeCode]! : 'CHAR';
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length <= 0)
       throw new SourceDataError(
         `RFC_READ_TABLE: field ${name} has offset ${f['OFFSET']}, length ${f['LENGTH']}`,
+        { details: { rfm: 'RFC_READ_TABLE', result } },
       );
     return { name, offset, length, type };
   });
@@ -73,17 +77,21 @@ export function parseReadTable(result: RfcStructure): {
   if (width > READ_TABLE_ROW_WIDTH)
     throw new SourceDataError(
       `RFC_READ_TABLE: the fields need ${width} characters per row, more than the ${READ_TABLE_ROW_WIDTH} of a WA; read fewer fields per call`,
-      { details: { width, fields: fields.map((f) => f.name) } },
+      { details: { width, fields: fields.map((f) => f.name), rfm: 'RFC_READ_TABLE', result } },
     );
-  const rows = ((result['DATA'] ?? []) as RfcStructure[]).map((d, i) => {
-    const wa = String(d['WA'] ?? '');
+  const rows = tableOf(result, 'DATA', 'RFC_READ_TABLE').map((d, i) => {
+    const wa = d['WA'] ?? '';
+    if (typeof wa !== 'string')
+      throw new SourceDataError(`RFC_READ_TABLE: DATA row ${i + 1} has a WA that is not text`, {
+        details: { rfm: 'RFC_READ_TABLE', result },
+      });
     if (wa.length > READ_TABLE_ROW_WIDTH)
       throw new SourceDataError(
         `RFC_READ_TABLE: DATA row ${i + 1} is ${wa.length} characters, more than a WA holds`,
+        { details: { rfm: 'RFC_READ_TABLE', result } },
       );
-    const row: Record<string, string> = {};
-    for (const f of fields) row[f.name] = wa.slice(f.offset, f.offset + f.length).trim();
-    return row;
+    // fromEntries: a field named `__proto__` is a field, not the row's prototype.
+    return Object.fromEntries(fields.map((f) => [f.name, wa.slice(f.offset, f.offset + f.length).trim()]));
   });
   return { fields, rows };
 }

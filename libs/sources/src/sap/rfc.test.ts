@@ -95,6 +95,20 @@ describe('node-rfc errors', () => {
     }
   });
 
+  it('reads only structures in RETURN, and quotes at most the 220 characters of a BAPIRET2 message', () => {
+    const hostile = {
+      RETURN: [null, 'E', { TYPE: { x: 1 } }, { TYPE: 'E', MESSAGE: `a\n${'x'.repeat(100_000)}` }],
+    };
+    expect(bapiErrors(hostile as never)).toHaveLength(1);
+    try {
+      assertBapiOk('BAPI_GOODSMVT_GETITEMS', hostile as never);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message.length).toBeLessThan(300);
+      expect(e).toMatchObject({ details: { return: [{ TYPE: 'E' }] } });
+    }
+  });
+
   it('always gives the connection back to the pool, and maps what the call threw', async () => {
     const released: unknown[] = [];
     const client = {

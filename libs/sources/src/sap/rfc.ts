@@ -186,7 +186,12 @@ export function bapiErrors(result: RfcStructure): BapiReturn[] {
     : ret && typeof ret === 'object' && !(ret instanceof Uint8Array)
       ? [ret]
       : [];
-  return (rows as BapiReturn[]).filter((r) => r.TYPE === 'E' || r.TYPE === 'A');
+  return (rows as unknown[]).filter(
+    (r): r is BapiReturn =>
+      typeof r === 'object' &&
+      r !== null &&
+      ((r as BapiReturn).TYPE === 'E' || (r as BapiReturn).TYPE === 'A'),
+  );
 }
 
 /** Throws a SourceDataError (not retried) carrying the RETURN rows when a BAPI reported E or A. */
@@ -195,8 +200,10 @@ export function assertBapiOk(rfm: string, result: RfcStructure, what?: string): 
   if (errors.length === 0) return;
   const first = errors[0]!;
   const id = first.ID ? `${first.ID} ${first.NUMBER ?? ''}`.trim() : (first.CODE ?? '');
+  // BAPIRET2-MESSAGE is 220 characters: more is not SAP's message, and the rows are in the details anyway.
+  const message = String(first.MESSAGE).slice(0, 220);
   throw new SourceDataError(
-    `${rfm}${what ? ` (${what})` : ''}: RETURN ${first.TYPE}${id ? ` ${id}` : ''}: ${first.MESSAGE}`,
+    `${rfm}${what ? ` (${what})` : ''}: RETURN ${first.TYPE}${id ? ` ${String(id).slice(0, 40)}` : ''}: ${message}`,
     { details: { rfm, rfcClass: 'bapi_return', return: errors } },
   );
 }

@@ -213,7 +213,13 @@ function call(
 function letterFor(error: AuroraError, context: Record<string, unknown>): DeadLetter {
   const last = error instanceof RetriesExhaustedError ? error.lastError : error;
   const attempts = error instanceof RetriesExhaustedError ? error.attempts : 1;
-  const details = last.details as { rfcClass?: string; rfc?: unknown; return?: unknown; rfm?: string };
+  const details = last.details as {
+    rfcClass?: string;
+    rfc?: unknown;
+    return?: unknown;
+    result?: unknown;
+    rfm?: string;
+  };
   const code =
     details.rfcClass === 'bapi_return'
       ? 'sap.bapi_return'
@@ -229,7 +235,7 @@ function letterFor(error: AuroraError, context: Record<string, unknown>): DeadLe
   return {
     code,
     reason: error.message,
-    payload: details.rfc ?? details.return ?? null,
+    payload: details.rfc ?? details.return ?? details.result ?? null,
     context: {
       ...context,
       rfm: details.rfm ?? null,
@@ -355,12 +361,14 @@ async function ingestGoodsMovements(
     : addPlantDays(ctx.today, -deps.initialLookbackDays);
   const window = { from, to: ctx.today };
   const batchId = batchIdOf(bapi, ctx.now);
-  let result: RfcStructure;
+  let records: SapRecord[];
   try {
-    result = await call(ctx, bapi, 'BAPI_GOODSMVT_GETITEMS', {
+    const result = await call(ctx, bapi, 'BAPI_GOODSMVT_GETITEMS', {
       PSTNG_DATE_RA: range(from, ctx.today),
       PLANT_RA: plantRange(ctx.plants),
     });
+    // A result not shaped as the BAPI's interface is dead-lettered whole, like a failed call.
+    records = goodsMovementRecords(result);
   } catch (thrown) {
     if (!checkpoint) {
       // A first run that failed pins where the data starts, so the next run does not slide past it.
@@ -374,7 +382,6 @@ async function ingestGoodsMovements(
     }
     return { report: await failedReport(ctx, bapi, batchId, toAuroraError(thrown), window), poNumbers: [] };
   }
-  const records = goodsMovementRecords(result);
   const enteredUntil = checkpoint?.value.enteredUntil ? Date.parse(checkpoint.value.enteredUntil) : undefined;
   const seen = new Set(checkpoint?.value.seen ?? []);
   const nextSeen: string[] = [];
