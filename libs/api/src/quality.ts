@@ -139,6 +139,17 @@ function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
   return out;
 }
 
+/**
+ * A text cell a spreadsheet would run as a formula (`=cmd|' /C calc'!A0`, `+`, `-`, `@`, a leading tab or
+ * CR, and their full-width forms), quoted with a leading apostrophe as OWASP's CSV-injection advice says.
+ * Codes and ids come from the sources: a MES could put anything in a defect code. Numbers stay numbers.
+ */
+export function csvText(value: string | number | null): string | number | null {
+  return typeof value === 'string' && /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(value)
+    ? `'${value}`
+    : value;
+}
+
 /** The report as one long CSV table: section, keys, metric, value (one reader parses every section). */
 export function qualityReportCsv(report: QualityReport): string {
   const rows: (string | number | null)[][] = [];
@@ -185,20 +196,23 @@ export function qualityReportCsv(report: QualityReport): string {
       );
   }
   for (const p of report.pareto) push('pareto', { defect_code: p.defect_code }, p);
-  return stringify(rows, {
-    header: true,
-    columns: [
-      'section',
-      'day',
-      'machine_id',
-      'material_id',
-      'characteristic',
-      'defect_code',
-      'subgroup',
-      'metric',
-      'value',
-    ],
-  });
+  return stringify(
+    rows.map((row) => row.map(csvText)),
+    {
+      header: true,
+      columns: [
+        'section',
+        'day',
+        'machine_id',
+        'material_id',
+        'characteristic',
+        'defect_code',
+        'subgroup',
+        'metric',
+        'value',
+      ],
+    },
+  );
 }
 
 const ANALYSTS: readonly Role[] = ['platform-admin', 'data-engineer', 'analyst'];
