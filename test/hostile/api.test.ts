@@ -255,8 +255,7 @@ function probesOf(c: HostileCase): Probe[] {
 }
 
 /** A path segment as a careless client would send it: only what HTTP cannot carry at all is encoded. */
-const rawSegment = (text: string) =>
-  text.replace(/[^\u0021-\u007e]|[?#%]/gu, (ch) => encodeURIComponent(ch));
+const rawSegment = (text: string) => text.replace(/[^\u0021-\u007e]|[?#%]/gu, (ch) => encodeURIComponent(ch));
 
 describe('hostile API requests through the HTTP server', () => {
   it('refuses every hostile request with a problem and a code, answers the rest exactly, and stays whole', async () => {

@@ -16,6 +16,7 @@ import {
   createHydraConnector,
   createRegensburgConnector,
   createSimaticConnector,
+  HYDRA_MAX_TAGS,
   type MesCheckpoint,
   type MesConnector,
   type MesIngestionDeps,
@@ -173,8 +174,11 @@ function bodyOf(vendor: Vendor, c: HostileCase, key: string, at: Date): { body: 
   const good = goodPage(vendor, key, at);
   if (!json) {
     const text = c.xml ? c.xml() : xmlText(c.text());
-    // XML cannot carry a NUL character, escaped or not; the parser stops at 100 levels of nesting.
-    const lands = !text.includes('\u0000') && c.id !== 'oversized/deep-nesting';
+    // XML cannot carry a NUL character, escaped or not; the parser stops at 100 levels of nesting, the
+    // connector at HYDRA_MAX_TAGS tags (the full-size array has more).
+    const tags = text.split('<').length - 1;
+    const lands =
+      !text.includes('\u0000') && c.id !== 'oversized/deep-nesting' && tags < HYDRA_MAX_TAGS - 100;
     return { body: Buffer.from(good.text.replace(MARKER, text)), lands };
   }
   const body = Buffer.from(good.text.replace(`"${MARKER}"`, c.json()));

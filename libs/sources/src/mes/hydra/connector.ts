@@ -15,6 +15,8 @@ import {
   readHydraMipPage,
 } from './mip-xml.js';
 
+export { HYDRA_MAX_TAGS } from './mip-xml.js';
+
 /**
  * The connector for MPDV HYDRA via the MIP at Ingolstadt (protocol: docs/mes/hydra.md). It pages one service
  * with an opaque cursor, filtered by modification time, and lands every XML element of a record as a text

@@ -1,6 +1,6 @@
 import { SourceDataError } from '@aurora/core';
 import { describe, expect, it } from 'vitest';
-import { readHydraMipError, readHydraMipPage } from './mip-xml.js';
+import { HYDRA_MAX_TAGS, readHydraMipError, readHydraMipPage } from './mip-xml.js';
 
 const context = { status: 200, request: 'GET http://mip.test/mip/api/v1/services/BOOrder' };
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -187,6 +187,17 @@ describe('readHydraMipPage', () => {
     expect(readHydraMipPage(page('<Record><Text>a\tb</Text></Record>'), 'BOOrder', context).records).toEqual([
       { Text: 'a\tb' },
     ]);
+  });
+
+  it('refuses a page of more tags than any page holds before parsing it, keeping the start of the body', () => {
+    const body = page(
+      `<Record><OrderNo>1</OrderNo><List>${'<i>0</i>'.repeat(HYDRA_MAX_TAGS / 2)}</List></Record>`,
+    );
+    const error = refusal(body);
+    expect(error.message).toBe(
+      `HYDRA MIP response has more than ${HYDRA_MAX_TAGS} tags: refused rather than parsed into memory (ask for smaller pages)`,
+    );
+    expect(String(error.details['body']).length).toBe(64 * 1024);
   });
 
   it('refuses documents of another shape', () => {
