@@ -17,7 +17,10 @@ import { LocalHost } from '@aurora/runtime';
 import autocannon from 'autocannon';
 import type { BenchRow } from './table.js';
 
-const CONNECTIONS = 64;
+export const CONNECTIONS = 64;
+/** The OEE request every API row measures: an 8-hour window of the fixture warehouse's plant day. */
+export const OEE_REQUEST =
+  '/api/v1/production/oee/augsburg?from=2026-11-23T00:00:00Z&to=2026-11-23T08:00:00Z';
 
 async function load(
   url: string,
@@ -94,7 +97,7 @@ export async function benchApi(
   const barePort = (bare.address() as { port: number }).port;
   try {
     const token = await issuer.sign({ roles: ['analyst'], expiresInS: 3600 });
-    const url = `${host.url}/api/v1/production/oee/augsburg?from=2026-11-23T00:00:00Z&to=2026-11-23T08:00:00Z`;
+    const url = `${host.url}${OEE_REQUEST}`;
     await load(url, { authorization: `Bearer ${token}` }, 2); // warm-up
     const reference = await load(`http://127.0.0.1:${barePort}/`, {}, durationS);
     const api = await load(url, { authorization: `Bearer ${token}` }, durationS);

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { runLoad } from '../load/load.js';
 import { benchApi } from './api.js';
 import { benchErpCdc } from './erp-cdc.js';
 import { benchHandlerAlone, benchIotPath } from './iot-path.js';
@@ -11,7 +12,8 @@ import { type BenchRow, printTable } from './table.js';
 
 /**
  * `pnpm bench`: every benchmark, each beside its reference in the same run, printed as one Markdown table
- * (paste it into the README's Performance section). BENCH_ROWS / BENCH_MESSAGES / BENCH_ERP_CHANGES scale the runs.
+ * (paste it into the README's Performance section). BENCH_ROWS / BENCH_MESSAGES / BENCH_ERP_CHANGES scale the runs;
+ * BENCH_LOAD_MINUTES the short form of `pnpm load` (default 1).
  */
 const rowsCount = Number(process.env['BENCH_ROWS'] ?? 200_000);
 const messages = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
@@ -40,6 +42,13 @@ process.stderr.write('personal data: sealing at landing and GDPR requests...\n')
 rows.push(...(await benchPrivacy()));
 process.stderr.write('api, OEE endpoint at 64 connections beside a bare node:http server...\n');
 rows.push(...(await benchApi()));
+const loadMinutes = Number(process.env['BENCH_LOAD_MINUTES'] ?? 1);
+process.stderr.write(
+  `load (short form of pnpm load): IoT at 10x the plant for ${loadMinutes} min, API at 64 connections...\n`,
+);
+const load = await runLoad({ minutes: loadMinutes, progress: (line) => process.stderr.write(`  ${line}\n`) });
+rows.push(...load.rows);
+for (const p of load.problems) process.stderr.write(`  PROBLEM ${p}\n`);
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 process.stdout.write(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}\n\n${printTable(rows)}\n`,
