@@ -6,6 +6,7 @@ import { ManualClock, silentLogger } from '@aurora/core';
 import { createBlobLake, createCheckpointStore, createTableClient } from '@aurora/lake';
 import { ErpModel, PlantModel } from '@aurora/plant';
 import { DEFAULT_ERP_TABLES, ErpStandIn, runErpIngestion } from '@aurora/sources';
+import { benchKeyRing } from './key-ring.js';
 import type { BenchRow } from './table.js';
 
 const AT = '2026-11-23T08:00:00Z';
@@ -26,12 +27,14 @@ export async function benchErpCdc(changes: number): Promise<BenchRow[]> {
     clock,
     historyMs: 2 * 3_600_000,
   });
+  const keys = await benchKeyRing(azurite.connectionString, clock);
   try {
     const deps = {
       lake: createBlobLake({ connectionString: azurite.connectionString }),
       checkpoints: createCheckpointStore(createTableClient(azurite.connectionString, 'cperp')),
       clock,
       log: silentLogger,
+      sealer: keys.ring,
       connect: () => standIn.session(),
       tables: DEFAULT_ERP_TABLES,
       timeZone: 'Europe/Berlin',
@@ -88,6 +91,7 @@ export async function benchErpCdc(changes: number): Promise<BenchRow[]> {
       },
     ];
   } finally {
+    await keys.close();
     standIn.close();
     await azurite.close();
   }

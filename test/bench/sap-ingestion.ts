@@ -13,6 +13,7 @@ import {
   readTableRequest,
   runSapTransactional,
 } from '@aurora/sources';
+import { benchKeyRing } from './key-ring.js';
 import type { BenchRow } from './table.js';
 
 const AT = '2026-11-23T08:00:00Z';
@@ -88,6 +89,7 @@ async function fetchAlone(pool: RfcPool, today: string): Promise<number> {
 export async function benchSapIngestion(): Promise<BenchRow[]> {
   const azurite = await startAzurite();
   const codec = await ParquetCodec.create();
+  const keys = await benchKeyRing(azurite.connectionString, new ManualClock(AT));
   try {
     const clock = new ManualClock(AT);
     const data = new ProcurementModel(new PlantModel({ seed: 1 }));
@@ -111,6 +113,7 @@ export async function benchSapIngestion(): Promise<BenchRow[]> {
         checkpoints: createCheckpointStore(createTableClient(azurite.connectionString, 'cpsap')),
         clock,
         log: silentLogger,
+        sealer: keys.ring,
         goodsMovementLookbackDays: LOOKBACK_DAYS,
         initialLookbackDays: LOOKBACK_DAYS,
         concurrency: 4,
@@ -138,6 +141,7 @@ export async function benchSapIngestion(): Promise<BenchRow[]> {
       },
     ];
   } finally {
+    await keys.close();
     codec.close();
     await azurite.close();
   }

@@ -184,13 +184,22 @@ describe('aurora erp', () => {
       // The first run's snapshot is read from the tables, not the redo: it lands whole.
       expect(erp.tables.filter((t) => t.file).length).toBeGreaterThanOrEqual(8);
       const otherLake = createBlobLake({ connectionString: otherStorage.connectionString });
-      const letters: { code: string; payload: string }[] = [];
+      type Letter = { code: string; payload: string; context: { table: string } };
+      const letters: Letter[] = [];
       for await (const f of otherLake.list('bronze/_deadletter/oracle-erp/'))
         for (const line of (await otherLake.get(f.path)).toString().trim().split('\n'))
-          letters.push(JSON.parse(line) as { code: string; payload: string });
+          letters.push(JSON.parse(line) as Letter);
       expect(letters).toHaveLength(erp.deadLettered);
+      // The statement of a table with personal data is kept sealed (dead letters are in the lake too).
+      const personal = ['HZ_PARTIES', 'AP_SUPPLIER_CONTACTS', 'OE_ORDER_HEADERS_ALL'];
       expect(
-        letters.every((l) => l.code === 'erp.redo_unparseable' && l.payload.includes('#?UNKNOWN(0x1F3A)')),
+        letters.every(
+          (l) =>
+            l.code === 'erp.redo_unparseable' &&
+            (personal.includes(l.context.table)
+              ? /^pd1\.[A-Za-z0-9_-]{22}\./.test(l.payload)
+              : l.payload.includes('#?UNKNOWN(0x1F3A)')),
+        ),
       ).toBe(true);
     } finally {
       await otherStorage.close();

@@ -6,6 +6,7 @@ import {
   storageFromConnectionString,
   storageFromIdentity,
 } from '@aurora/lake';
+import { openPrivacy } from '@aurora/privacy';
 import { registerInAzure } from '@aurora/runtime';
 import { createNodeRfcPool } from '@aurora/sources';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -16,11 +17,12 @@ import { importNodeRfc } from './node-rfc.js';
 let deps: Promise<SapDeps> | undefined;
 const build = async (): Promise<SapDeps> => {
   const config = loadConfig();
+  const credential = new DefaultAzureCredential();
   const storage =
     config.storage.kind === 'azure'
       ? storageFromConnectionString(config.storage.connectionString)
       : config.storage.kind === 'azure-identity'
-        ? storageFromIdentity({ ...config.storage, credential: new DefaultAzureCredential() })
+        ? storageFromIdentity({ ...config.storage, credential })
         : undefined;
   if (!storage)
     throw new Error(
@@ -29,6 +31,13 @@ const build = async (): Promise<SapDeps> => {
   const log = createLogger({ level: config.logLevel, name: 'sap' });
   // Key Vault when AURORA_KEY_VAULT_URL is set, else app settings (AURORA_SAP_RFC_PASSWORD).
   const secrets = await secretsFromConfig(config, { clock: systemClock, log });
+  // SAP's supplier contacts and user ids are personal data: sealed with data keys wrapped by the Key
+  // Vault KEK, never a local key file.
+  if (!config.privacy.kekUrl)
+    throw new Error(
+      'sap lands personal data and needs AURORA_PRIVACY_KEK (the Key Vault key that wraps the data keys)',
+    );
+  const privacy = await openPrivacy(config, storage, systemClock, { credential, secrets });
   const pool = config.sap.connection
     ? await createNodeRfcPool(config.sap, { secrets, importNodeRfc })
     : undefined;
@@ -40,6 +49,7 @@ const build = async (): Promise<SapDeps> => {
       status: createSourceStatusStore(storage.table('sourcestatus')),
       clock: systemClock,
       log,
+      sealer: privacy.ring,
       goodsMovementLookbackDays: config.sap.goodsMovementLookbackDays,
       initialLookbackDays: config.sap.initialLookbackDays,
       timeoutS: config.sap.timeoutS,

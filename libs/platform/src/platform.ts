@@ -16,7 +16,7 @@ import {
   type SourceStatusStore,
 } from '@aurora/lake';
 import { type FacilityId, type MesStandIn, PlantModel } from '@aurora/plant';
-import { erasedKeyIdsOf } from '@aurora/privacy';
+import { erasedKeyIdsOf, openPrivacy, type Privacy } from '@aurora/privacy';
 import { LocalHost } from '@aurora/runtime';
 import {
   EdgeBridge,
@@ -64,6 +64,8 @@ export class LocalPlatform {
   erp!: LocalErp;
   /** Every ERP ingestion report since the platform opened, oldest first. */
   erpReports!: ErpIngestionReport[];
+  /** The privacy key ring (landing seals personal data with it) and the audit log, opened once. */
+  privacy!: Privacy;
   /** The api app's services (built on its first request); closed with the platform. */
   private api: LocalApi | undefined;
 
@@ -98,6 +100,8 @@ export class LocalPlatform {
       cleanup.push(async () => codec.close());
       const status = createSourceStatusStore(storage.table('sourcestatus'));
       const checkpoints = createCheckpointStore(storage.table('checkpoints'));
+      // One key ring for every landing path: personal data is sealed before it reaches bronze.
+      const privacy = await openPrivacy(config, storage, clock);
       const totals = new Map<string, LandingTotals>();
       const countingStatus: SourceStatusStore = {
         ...status,
@@ -137,6 +141,7 @@ export class LocalPlatform {
               clock: plantClock,
               log: ingestLog,
               connect: erp.connect,
+              sealer: privacy.ring,
               tables: erp.tables,
               timeZone: config.erp.timeZone,
               snapshotLookbackS: config.erp.snapshotLookbackS,
@@ -173,6 +178,7 @@ export class LocalPlatform {
           status: countingStatus,
           clock: plantClock,
           log: log.child({ app: 'sap' }),
+          sealer: privacy.ring,
           goodsMovementLookbackDays: config.sap.goodsMovementLookbackDays,
           initialLookbackDays: config.sap.initialLookbackDays,
           timeoutS: config.sap.timeoutS,
@@ -257,6 +263,7 @@ export class LocalPlatform {
       );
       platform.erp = erp;
       platform.erpReports = erpReports;
+      platform.privacy = privacy;
       platform.api = api;
       return platform;
     } catch (error) {

@@ -12,4 +12,5 @@ export * from './mes/regensburg/connector.js';
 export * from './mes/run-mes-ingestion.js';
 export * from './mes/simatic-it/connector.js';
 export * from './oracle/index.js';
+export * from './personal-data.js';
 export * from './sap/index.js';

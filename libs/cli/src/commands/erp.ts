@@ -80,6 +80,7 @@ export function registerErp(program: Command): void {
             checkpoints: platform.checkpoints,
             clock: systemClock,
             log: ctx.log,
+            sealer: platform.privacy.ring,
             connect,
             timeZone: ctx.config.erp.timeZone,
             chunkRows: ctx.config.erp.chunkRows,
@@ -134,6 +135,8 @@ export function registerErp(program: Command): void {
         'side lake: the landed row changed after landing, or is missing or doubled; side source: the source row',
         "differs from what was landed, or is gone. The source side needs the undo for the load SCN (Oracle's",
         'UNDO_RETENTION); when it is gone, the lake side is still checked and the reason is printed.',
+        'Personal data landed sealed: it is opened with the privacy key ring before hashing. A row of an erased',
+        'subject cannot be rehashed by design; it is counted as erased, not as a mismatch.',
         'The whole report (with up to 1,000 mismatches) lands in the lake as',
         'reports/erp-verify-load/year=/month=/day=/verify-load_{timestamp}.json; its path is printed.',
         'Exit 1 on any mismatch, when a named table has no full load, or when there is nothing to verify.',
@@ -158,6 +161,7 @@ export function registerErp(program: Command): void {
             codec: platform.codec,
             log: ctx.log,
             ...(platform.erp.connect ? { connect: platform.erp.connect } : {}),
+            opener: platform.privacy.ring,
             timeZone: ctx.config.erp.timeZone,
             onProgress: (p) =>
               process.stderr.write(`${p.table.padEnd(34)} chunk ${p.chunk}/${p.chunks}  ${n(p.rows)} rows\n`),
@@ -199,7 +203,7 @@ export function registerErp(program: Command): void {
             continue;
           }
           ctx.out(
-            `${t.table.padEnd(34)} ${t.completed ? 'complete' : 'unfinished'} load ${t.loadId}  ${n(t.rows).padStart(11)} rows in ${n(t.files)} files  ${t.mismatches} mismatches  source ${t.sourceChecked ? 'checked' : `not checked: ${t.sourceSkipped}`}`,
+            `${t.table.padEnd(34)} ${t.completed ? 'complete' : 'unfinished'} load ${t.loadId}  ${n(t.rows).padStart(11)} rows in ${n(t.files)} files  ${t.mismatches} mismatches${t.erased ? `  ${n(t.erased)} rows of erased subjects` : ''}  source ${t.sourceChecked ? 'checked' : `not checked: ${t.sourceSkipped}`}`,
           );
         }
         ctx.out(report.summary);

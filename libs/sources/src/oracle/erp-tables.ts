@@ -8,11 +8,29 @@ import { checkIdentifier } from './statements.js';
  */
 export type ErpTableMode = 'logminer' | 'watermark';
 
-/** Personal data in a table: the columns, and the column naming the person they belong to. */
+/**
+ * Personal data in a table: which columns hold it, and whose it is. Landing seals these columns under the
+ * key of the data subject `<subjectKind>:<value of subjectKey>` (e.g. `erp-party:10040`), the id access and
+ * erasure requests name; a row whose subject key is null seals them as `erp-unattributed:<OWNER.TABLE>`.
+ */
 export interface PersonalData {
+  /** Columns that are personal data in every row. */
   columns: readonly string[];
-  /** The data subject's key (the party, the contact): what an erasure or access request is keyed on. */
+  /**
+   * Columns that are personal data only in some rows, e.g. HZ_PARTIES.PARTY_NAME: a person's name, but
+   * an organisation's name is not (and silver.customers needs it). Sealed when `when.column` equals
+   * `when.equals`, and also when it is not known (null, or not in an update's redo): when in doubt, sealed.
+   */
+  conditional?: readonly PersonalDataCondition[];
+  /** The column whose value names the data subject (the party, the contact, the customer account). */
   subjectKey: string;
+  /** The kind of subject, the first part of its id: `erp-party`, `erp-supplier-contact`, ... */
+  subjectKind: string;
+}
+
+export interface PersonalDataCondition {
+  columns: readonly string[];
+  when: { column: string; equals: string };
 }
 
 export interface ErpTableConfig {
@@ -50,26 +68,40 @@ export const DEFAULT_ERP_TABLES: readonly ErpTableConfig[] = [
   t('BOM.BOM_STRUCTURES_B', ['BILL_SEQUENCE_ID']),
   t('BOM.BOM_COMPONENTS_B', ['COMPONENT_SEQUENCE_ID']),
   t('ONT.OE_ORDER_HEADERS_ALL', ['HEADER_ID'], 'logminer', {
-    // Free text that names the buyer to call.
+    // Free text that names the buyer to call: the customer account's.
     columns: ['SHIPPING_INSTRUCTIONS'],
     subjectKey: 'SOLD_TO_ORG_ID',
+    subjectKind: 'erp-cust-account',
   }),
   t('ONT.OE_ORDER_LINES_ALL', ['LINE_ID']),
   t('AR.HZ_PARTIES', ['PARTY_ID'], 'logminer', {
-    columns: ['PARTY_NAME', 'PERSON_FIRST_NAME', 'PERSON_LAST_NAME', 'EMAIL_ADDRESS', 'PRIMARY_PHONE_NUMBER'],
+    columns: ['PERSON_FIRST_NAME', 'PERSON_LAST_NAME', 'EMAIL_ADDRESS', 'PRIMARY_PHONE_NUMBER'],
+    // A person party's name is the person's; an organisation's is not personal data.
+    conditional: [{ columns: ['PARTY_NAME'], when: { column: 'PARTY_TYPE', equals: 'PERSON' } }],
     subjectKey: 'PARTY_ID',
+    subjectKind: 'erp-party',
   }),
   t('AR.HZ_CUST_ACCOUNTS', ['CUST_ACCOUNT_ID']),
   t('AP.AP_SUPPLIERS', ['VENDOR_ID']),
   t('AP.AP_SUPPLIER_CONTACTS', ['VENDOR_CONTACT_ID'], 'logminer', {
     columns: ['FIRST_NAME', 'LAST_NAME', 'EMAIL_ADDRESS', 'PHONE'],
     subjectKey: 'VENDOR_CONTACT_ID',
+    subjectKind: 'erp-supplier-contact',
   }),
   t('QP.QP_LIST_HEADERS_B', ['LIST_HEADER_ID'], 'watermark'),
   t('QP.QP_LIST_LINES', ['LIST_LINE_ID'], 'watermark'),
 ];
 
 export const qualifiedName = (table: { owner: string; name: string }) => `${table.owner}.${table.name}`;
+
+/** What a table declares as personal data: the configured declaration, else the default set's. */
+export function personalDataOf(
+  table: { owner: string; name: string },
+  configured: readonly ErpTableConfig[] = [],
+): PersonalData | undefined {
+  const same = (t: ErpTableConfig) => t.owner === table.owner && t.name === table.name;
+  return configured.find(same)?.personal ?? DEFAULT_ERP_TABLES.find(same)?.personal;
+}
 
 /** The table's bronze name: lower case, without the owner (EBS table names are unique across owners). */
 export const bronzeTableName = (table: { name: string }) => table.name.toLowerCase();

@@ -10,6 +10,7 @@ import {
 } from '@aurora/lake';
 import { ErpModel, PlantModel } from '@aurora/plant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestKeyRing } from '../test-sealer.fixture.js';
 import { canonicalRowFromBronze, parseHashColumns, sha256Hex } from './bronze-rows.js';
 import { DEFAULT_ERP_TABLES, type ErpTableConfig } from './erp-tables.js';
 import { type FullLoadDeps, type FullLoadProgress, runFullLoad } from './full-load.js';
@@ -42,17 +43,19 @@ async function setup(start = '2026-11-23T10:00:00Z') {
   const checkpoints = createCheckpointStore(createTableClient(azurite.connectionString, 'checkpoints'));
   const standIn = await ErpStandIn.open({ model, clock, historyMs: 12 * 3_600_000 });
   running.push(standIn);
+  const ring = new TestKeyRing();
   const deps: FullLoadDeps = {
     lake,
     checkpoints,
     clock,
     log: silentLogger,
+    sealer: ring,
     connect: () => standIn.session(),
     timeZone: 'Europe/Berlin',
     chunkRows: 10,
     sleep: clock.sleep,
   };
-  return { clock, lake, checkpoints, standIn, deps };
+  return { clock, lake, checkpoints, standIn, deps, ring };
 }
 
 async function landed(lake: Lake, name: string) {

@@ -18,6 +18,7 @@ import {
   writeDeadLetters,
 } from '@aurora/lake';
 import { type DuckDBInstance, DuckDBInstance as Instance } from '@duckdb/node-api';
+import type { Sealer } from '../personal-data.js';
 import { BronzeTableWriter, type BronzeValue, hashColumnsText } from './bronze-rows.js';
 import { bronzeTableName, type ErpTableConfig, qualifiedName } from './erp-tables.js';
 import { chunkRange, type FullLoadState, fullLoadKey } from './full-load-state.js';
@@ -26,11 +27,11 @@ import {
   ERP_SOURCE,
   type ErpCheckpoint,
   fetchedRow,
-  type ProtectHook,
   planKeyRanges,
   readChunk,
   tableColumns,
 } from './run-erp-ingestion.js';
+import { erpProtectHook, type ProtectHook, sealErpRecord } from './seal-personal-data.js';
 import { OracleServerError, type OracleSession, type OracleSessionFactory } from './session.js';
 import {
   CURRENT_SCN_SQL,
@@ -51,7 +52,8 @@ export interface FullLoadDeps {
   timeZone: string;
   /** Rows per key-range chunk: each chunk is one bronze file and one checkpoint step. */
   chunkRows: number;
-  protect?: ProtectHook;
+  /** Seals the personal data the tables declare before it lands (dead letters included). */
+  sealer: Sealer;
   /** Delays before each retry of a chunk (default 30/60/120 s); the budget is per chunk. */
   retryDelaysMs?: readonly number[];
   sleep?: Sleep;
@@ -102,6 +104,8 @@ export interface FullLoadTableReport {
   rowsLanded: number;
   files: number;
   deadLettered: number;
+  /** Rows landed by this run with personal data but a null subject key (sealed as `erp-unattributed:<table>`). */
+  unattributed?: number;
   completed: boolean;
   /** The load was complete already (`resume`): nothing done. */
   alreadyComplete: boolean;
@@ -319,6 +323,13 @@ async function loadTable(
     );
   }
   const report = tableReport(state, { alreadyComplete: false, resumedAt: state.next });
+  const protect = config.personal
+    ? erpProtectHook(deps.sealer, {
+        onUnattributed: () => {
+          report.unattributed = (report.unattributed ?? 0) + 1;
+        },
+      })
+    : undefined;
   const save = async () => {
     state.updatedAt = deps.clock.now().toISOString();
     etag = await deps.checkpoints.save(ERP_SOURCE, key, state, etag);
@@ -361,7 +372,7 @@ async function loadTable(
     const extractedAt = deps.clock.now();
     const batchId = `${state.loadId}-c${index}`;
     const chunk = await onSession(ctx, `${name} chunk ${index + 1}`, (session) =>
-      readChunkRows(ctx, session, config, state, index, { extractedAt, batchId }),
+      readChunkRows(ctx, session, config, state, index, { extractedAt, batchId }, protect),
     );
     try {
       if (chunk.deadLetters.length > 0) {
@@ -416,6 +427,11 @@ async function loadTable(
   state.completedAt = deps.clock.now().toISOString();
   await save();
   const cdc = await handOverToCdc(deps.checkpoints, state, config.mode);
+  if (report.unattributed)
+    log.warn(
+      { event: 'ingest.erp.unattributed', table: name, rows: report.unattributed },
+      `${name}: ${report.unattributed} rows with personal data but no subject key, sealed as erp-unattributed:${name}`,
+    );
   log.info(
     { event: 'ingest.erp.full_load.table_done', table: name, loadId: state.loadId, rows: state.rows, cdc },
     `${name}: full load ${state.loadId} complete, ${state.rows} rows in ${state.files} files; CDC: ${cdc.action}`,
@@ -514,6 +530,7 @@ async function readChunkRows(
   state: FullLoadState,
   index: number,
   lineage: { extractedAt: Date; batchId: string },
+  protect: ProtectHook | undefined,
 ): Promise<{ writer: BronzeTableWriter; landed: number; deadLetters: DeadLetter[]; scn: Scn }> {
   const { deps } = ctx;
   const range = chunkRange(state.plan, index);
@@ -540,17 +557,18 @@ async function readChunkRows(
           } catch (error) {
             const e = toAuroraError(error);
             if (e.kind !== 'data') throw error;
+            const personal = config.personal;
             deadLetters.push({
               code: 'erp.unlandable_row',
               reason: e.message,
-              payload: row,
+              payload: personal ? await sealErpRecord(deps.sealer, state.table, personal, row) : row,
               context: { table: state.table, load_id: state.loadId, chunk: index, scn: state.scn },
             });
             continue;
           }
           const personal = config.personal;
           await writer.append(
-            personal && deps.protect ? await deps.protect({ table: state.table, personal }, bronze) : bronze,
+            personal && protect ? await protect({ table: state.table, personal }, bronze) : bronze,
           );
           landed++;
         }

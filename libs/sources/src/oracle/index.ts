@@ -6,6 +6,7 @@ export * from './logminer/index.js';
 export * from './oracle-text.js';
 export * from './oracledb-session.js';
 export * from './run-erp-ingestion.js';
+export * from './seal-personal-data.js';
 export * from './session.js';
 export * from './stand-in/erp-stand-in.js';
 export * from './stand-in/stand-in-session.js';

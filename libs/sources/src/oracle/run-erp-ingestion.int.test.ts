@@ -10,6 +10,7 @@ import {
 } from '@aurora/lake';
 import { ErpModel, PlantModel } from '@aurora/plant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestKeyRing } from '../test-sealer.fixture.js';
 import { canonicalRowFromBronze, parseHashColumns, sha256Hex } from './bronze-rows.js';
 import { DEFAULT_ERP_TABLES } from './erp-tables.js';
 import { type ErpCheckpoint, type ErpIngestionDeps, runErpIngestion } from './run-erp-ingestion.js';
@@ -45,12 +46,14 @@ async function setup(
     ...(options.version ? { version: options.version } : {}),
   });
   running.push(standIn);
+  const ring = new TestKeyRing();
   const deps: ErpIngestionDeps = {
     lake,
     checkpoints,
     status,
     clock,
     log: silentLogger,
+    sealer: ring,
     connect: () => standIn.session(),
     tables: DEFAULT_ERP_TABLES,
     timeZone: 'Europe/Berlin',
@@ -60,7 +63,7 @@ async function setup(
     sleep: clock.sleep,
     ...options.overrides,
   };
-  return { clock, lake, checkpoints, status, standIn, deps };
+  return { clock, lake, checkpoints, status, standIn, deps, ring };
 }
 
 async function rowsOf(lake: Lake, table: string) {
@@ -223,7 +226,9 @@ describe('runErpIngestion against the ERP stand-in', () => {
       expect(server.length).toBeGreaterThan(0);
       for (const row of server) {
         expect(row['_row_sha256']).toBe(node.get(row['_record_key']));
-        expect(sha256Hex(canonicalRowFromBronze(columns, row, 'Europe/Berlin'))).toBe(row['_row_sha256']);
+        // Personal data landed sealed; the source hashed its plaintext.
+        const plain = await a.ring.openRow(row);
+        expect(sha256Hex(canonicalRowFromBronze(columns, plain, 'Europe/Berlin'))).toBe(row['_row_sha256']);
       }
     }
   });
@@ -280,6 +285,58 @@ describe('runErpIngestion against the ERP stand-in', () => {
     expect(missing[0]!['_scn']).toBe(letter.context.scn);
     expect(missing[0]!['_xid']).toBe(letter.context.xid);
   });
+  it('lands personal data sealed under its subject from snapshot and CDC, and seals the statements of garbled redo of such tables', async () => {
+    const clean = await setup('2026-11-23T08:00:00Z');
+    const faulty = await setup('2026-11-23T08:00:00Z');
+    for (const s of [clean, faulty]) {
+      await runErpIngestion(s.deps);
+      // A day of redo: the CRM updates a buyer's e-mail and phone, orders carry shipping instructions.
+      s.clock.advance(24 * 3_600_000);
+    }
+    faulty.standIn.faults.inject({ fault: 'garbled_redo' });
+    const report = await runErpIngestion(clean.deps);
+    expect(report.tables.every((t) => t.unattributed === undefined)).toBe(true);
+    const { ring, lake } = clean;
+
+    const parties = await rowsOf(lake, 'hz_parties');
+    const crm = parties.filter((r) => r['_op'] === 'U' && r['EMAIL_ADDRESS'] !== null);
+    expect(crm.length).toBeGreaterThan(0);
+    for (const r of crm) {
+      expect(ring.subjectOf(r['EMAIL_ADDRESS'])).toBe(`erp-party:${r['PARTY_ID']}`);
+      expect((await ring.openRow(r))['EMAIL_ADDRESS']).toMatch(/^[a-z]+\.[a-z]+\.\d+@[a-z]+\.example$/);
+    }
+    const organisations = parties.filter((r) => r['PARTY_TYPE'] === 'ORGANIZATION');
+    expect(organisations.length).toBeGreaterThan(0);
+    expect(organisations.every((r) => !String(r['PARTY_NAME']).startsWith('pd1.'))).toBe(true);
+    const orders = (await rowsOf(lake, 'oe_order_headers_all')).filter((r) => r['_op'] === 'I');
+    expect(orders.length).toBeGreaterThan(0);
+    for (const r of orders)
+      expect(ring.subjectOf(r['SHIPPING_INSTRUCTIONS'])).toBe(`erp-cust-account:${r['SOLD_TO_ORG_ID']}`);
+    // Nothing in bronze reads as an e-mail address.
+    for (const table of ['hz_parties', 'ap_supplier_contacts', 'oe_order_headers_all'])
+      expect(JSON.stringify(await rowsOf(lake, table))).not.toMatch(/@[a-z]+\.example/);
+
+    const garbled = await runErpIngestion(faulty.deps);
+    expect(garbled.deadLettered).toBeGreaterThan(0);
+    const letters = (await faulty.lake.get(garbled.deadLetterFile!))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { payload: string; context: { owner: string; table: string } });
+    const personal = letters.filter((l) => ['HZ_PARTIES', 'OE_ORDER_HEADERS_ALL'].includes(l.context.table));
+    expect(personal.length).toBeGreaterThan(0);
+    for (const l of personal) {
+      const table = `${l.context.owner}.${l.context.table}`;
+      expect(faulty.ring.subjectOf(l.payload)).toBe(`erp-unattributed:${table}`);
+      expect((await faulty.ring.open(l.payload)).state).toBe('open');
+    }
+    // Tables without personal data keep their statement readable.
+    expect(
+      letters.some((l) => l.context.table === 'MTL_MATERIAL_TRANSACTIONS' && /^insert into/.test(l.payload)),
+    ).toBe(true);
+    expect(letters.map((l) => JSON.stringify(l)).join('\n')).not.toMatch(/@[a-z]+\.example/);
+  });
+
   it('mines a bulk window (the benchmark increment) whole: every insert and every update, the updates as full rows', async () => {
     const { lake, deps, standIn } = await setup('2026-11-23T10:00:00Z');
     await runErpIngestion(deps);

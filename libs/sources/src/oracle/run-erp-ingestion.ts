@@ -20,6 +20,7 @@ import {
   writeDeadLetters,
 } from '@aurora/lake';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { Sealer } from '../personal-data.js';
 import {
   BronzeTableWriter,
   type BronzeValue,
@@ -31,7 +32,7 @@ import {
   redoToBronze,
   sha256Hex,
 } from './bronze-rows.js';
-import { bronzeTableName, type ErpTableConfig, type PersonalData, qualifiedName } from './erp-tables.js';
+import { bronzeTableName, type ErpTableConfig, personalDataOf, qualifiedName } from './erp-tables.js';
 import { chunkRange, type FullLoadState, fullLoadKey, type KeyRangePlan } from './full-load-state.js';
 import {
   assembleTransactions,
@@ -43,6 +44,7 @@ import {
   type Scn,
 } from './logminer/index.js';
 import { formatOracleDateTime, ORACLE_DATE_FORMAT, parseOracleDateTime } from './oracle-text.js';
+import { erpProtectHook, type ProtectHook, sealErpRecord, sealErpText } from './seal-personal-data.js';
 import {
   type OracleRow,
   OracleServerError,
@@ -67,16 +69,6 @@ import {
 
 export const ERP_SOURCE = 'oracle-erp';
 
-/**
- * Where the governance issue's envelope encryption slots in: called for every row of a table that
- * declares personal data, before the row is written to bronze; returns the row to land. The default
- * lands the row as it is.
- */
-export type ProtectHook = (
-  context: { table: string; personal: PersonalData },
-  row: Record<string, BronzeValue>,
-) => Record<string, BronzeValue> | Promise<Record<string, BronzeValue>>;
-
 export interface ErpIngestionDeps {
   lake: Lake;
   checkpoints: CheckpointStore;
@@ -96,7 +88,11 @@ export interface ErpIngestionDeps {
   chunkRows: number;
   /** LogMiner's COMMITTED_DATA_ONLY option (default true). */
   committedDataOnly?: boolean;
-  protect?: ProtectHook;
+  /**
+   * Seals the personal data the tables declare (erp-tables.ts) before anything reaches bronze, dead
+   * letters included: the platform passes its privacy key ring.
+   */
+  sealer: Sealer;
   retryDelaysMs?: readonly number[];
   sleep?: Sleep;
   signal?: AbortSignal;
@@ -127,6 +123,8 @@ export interface ErpTableReport {
   file?: string;
   /** Columns the source gained in this window (DDL), now landed. */
   newColumns?: string[];
+  /** Rows with personal data but a null subject key, sealed as `erp-unattributed:<table>`. */
+  unattributed?: number;
 }
 
 export interface ErpIngestionReport {
@@ -152,6 +150,8 @@ interface TableRun {
   columns: OracleColumn[];
   writer: BronzeTableWriter;
   report: ErpTableReport;
+  /** Seals the row's personal data; undefined for a table without any. */
+  protect: ProtectHook | undefined;
 }
 
 interface ReadResult {
@@ -263,20 +263,28 @@ async function readWindowOn(
         'ORA-00942',
         `table or view does not exist: ${name} (AURORA_ERP_TABLES, or the grant)`,
       );
+    const report: ErpTableReport = {
+      table: name,
+      mode: config.mode,
+      rows: 0,
+      inserts: 0,
+      updates: 0,
+      deletes: 0,
+      snapshotRows: 0,
+    };
     runs.set(name, {
       config,
       name,
       columns,
       writer: await BronzeTableWriter.create(instance, columns),
-      report: {
-        table: name,
-        mode: config.mode,
-        rows: 0,
-        inserts: 0,
-        updates: 0,
-        deletes: 0,
-        snapshotRows: 0,
-      },
+      report,
+      protect: config.personal
+        ? erpProtectHook(deps.sealer, {
+            onUnattributed: () => {
+              report.unattributed = (report.unattributed ?? 0) + 1;
+            },
+          })
+        : undefined,
     });
   }
 
@@ -501,10 +509,10 @@ export function fetchedRow(
   return out;
 }
 
-async function protect(deps: ErpIngestionDeps, run: TableRun, row: Record<string, BronzeValue>) {
+async function protect(run: TableRun, row: Record<string, BronzeValue>) {
   const personal = run.config.personal;
-  if (!personal || !deps.protect) return row;
-  return deps.protect({ table: run.name, personal }, row);
+  if (!personal || !run.protect) return row;
+  return run.protect({ table: run.name, personal }, row);
 }
 
 async function snapshotTable(
@@ -528,7 +536,7 @@ async function snapshotTable(
           { ...options.lineage, op: 'R', scn: options.scn, sha256 },
           deps.timeZone,
         );
-        await run.writer.append(await protect(deps, run, bronze));
+        await run.writer.append(await protect(run, bronze));
         run.report.snapshotRows++;
         run.report.rows++;
       }
@@ -667,27 +675,32 @@ async function landChanges(
     }
   }
   const bad = assembled.report.filter((e) => e.kind !== 'ddl');
-  if (bad.length > 0) ctx.deadLetters.push(...bad.map((e) => redoDeadLetter(e, rows)));
+  for (const entry of bad)
+    ctx.deadLetters.push(await sealRedoLetter(deps, entry, redoDeadLetter(entry, rows)));
   for (const change of assembled.changes) {
     const run = runs.get(`${change.owner}.${change.table}`);
     if (run?.config.mode !== 'logminer') continue;
     const since = ctx.checkpoint.tables[run.name]?.snapshotScn;
     // The table's snapshot already holds what committed up to its SCN.
     if (since !== undefined && compareScn(change.commitScn, since) <= 0) continue;
+    let row: Record<string, BronzeValue>;
     try {
-      const row = changeRow(run, change, ctx.lineage, deps.timeZone);
-      await run.writer.append(await protect(deps, run, row));
+      row = changeRow(run, change, ctx.lineage, deps.timeZone);
     } catch (error) {
       const e = toAuroraError(error);
       if (e.kind !== 'data') throw error;
+      const personal = run.config.personal;
+      const image = async (values: Record<string, unknown> | null) =>
+        values && personal ? sealErpRecord(deps.sealer, run.name, personal, values) : values;
       ctx.deadLetters.push({
         code: 'erp.unlandable_change',
         reason: e.message,
-        payload: { before: change.before, after: change.after },
+        payload: { before: await image(change.before), after: await image(change.after) },
         context: { table: run.name, scn: change.scn, xid: change.xid, op: change.op },
       });
       continue;
     }
+    await run.writer.append(await protect(run, row));
     run.report.rows++;
     if (change.op === 'I') run.report.inserts++;
     else if (change.op === 'U') run.report.updates++;
@@ -751,6 +764,22 @@ function columnNames(columns: readonly OracleColumn[]): Set<string> {
 
 const redoKeyText = (v: unknown) =>
   v === null || v === undefined ? '' : typeof v === 'string' ? v : ((v as { text?: string }).text ?? '');
+
+/**
+ * A redo dead letter of a table with personal data keeps its statement sealed (as unattributed: a garbled
+ * statement cannot be taken apart reliably enough to find its subject); the rest stays readable.
+ */
+async function sealRedoLetter(
+  deps: ErpIngestionDeps,
+  entry: LogMinerReportEntry,
+  letter: DeadLetter,
+): Promise<DeadLetter> {
+  if (typeof letter.payload !== 'string' || letter.payload === '' || !entry.owner || !entry.table)
+    return letter;
+  const table = { owner: entry.owner, name: entry.table };
+  if (!personalDataOf(table, deps.tables)) return letter;
+  return { ...letter, payload: await sealErpText(deps.sealer, qualifiedName(table), letter.payload) };
+}
 
 function redoDeadLetter(entry: LogMinerReportEntry, rows: readonly LogMinerRow[]): DeadLetter {
   // The report keeps an excerpt; the dead letter keeps the whole statement (continuations joined).
@@ -823,7 +852,7 @@ async function readWatermark(
         { ...ctx.lineage, op: state ? 'U' : 'R', scn: ctx.currentScn, sha256: null },
         deps.timeZone,
       );
-      await run.writer.append(await protect(deps, run, bronze));
+      await run.writer.append(await protect(run, bronze));
       run.report.rows++;
       if (state) run.report.updates++;
       else run.report.snapshotRows++;
@@ -883,6 +912,11 @@ async function land(
   await deps.checkpoints.save<ErpCheckpoint>(ERP_SOURCE, 'cdc', result.checkpoint, result.etag);
   const tables = [...result.runs.values()].map((r) => r.report);
   const rows = tables.reduce((n, t) => n + t.rows, 0);
+  for (const t of tables.filter((x) => x.unattributed))
+    log.warn(
+      { event: 'ingest.erp.unattributed', table: t.table, rows: t.unattributed },
+      `${t.table}: ${t.unattributed} rows with personal data but no subject key, sealed as erp-unattributed:${t.table}`,
+    );
   await deps.status?.record({
     source: ERP_SOURCE,
     at: deps.clock.now(),

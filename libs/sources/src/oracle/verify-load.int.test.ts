@@ -13,6 +13,7 @@ import {
 import { ErpModel, PlantModel } from '@aurora/plant';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestKeyRing } from '../test-sealer.fixture.js';
 import { DEFAULT_ERP_TABLES, type ErpTableConfig } from './erp-tables.js';
 import { runFullLoad } from './full-load.js';
 import { type ErpDbVersion, ErpStandIn } from './stand-in/erp-stand-in.js';
@@ -33,9 +34,15 @@ afterAll(async () => {
 const table = (name: string): ErpTableConfig => DEFAULT_ERP_TABLES.find((t) => t.name === name)!;
 const MMT = table('MTL_MATERIAL_TRANSACTIONS');
 const LINES = table('OE_ORDER_LINES_ALL');
+const PARTIES = table('HZ_PARTIES');
+const HEADERS = table('OE_ORDER_HEADERS_ALL');
 
 /** A stand-in and a lake with MTL_MATERIAL_TRANSACTIONS and OE_ORDER_LINES_ALL fully loaded. */
-async function loaded(version: ErpDbVersion = '19c') {
+async function loaded(
+  version: ErpDbVersion = '19c',
+  tables: ErpTableConfig[] = [],
+  ring = new TestKeyRing(),
+) {
   const clock = new ManualClock('2026-11-23T10:00:00Z');
   const azurite = await startAzurite();
   running.push(azurite);
@@ -45,8 +52,17 @@ async function loaded(version: ErpDbVersion = '19c') {
   running.push(standIn);
   const connect = () => standIn.session();
   const load = await runFullLoad(
-    { lake, checkpoints, clock, log: silentLogger, connect, timeZone: 'Europe/Berlin', chunkRows: 25 },
-    { tables: [MMT, LINES], resume: false },
+    {
+      lake,
+      checkpoints,
+      clock,
+      log: silentLogger,
+      sealer: ring,
+      connect,
+      timeZone: 'Europe/Berlin',
+      chunkRows: 25,
+    },
+    { tables: [MMT, LINES, ...tables], resume: false },
   );
   expect(load.ok).toBe(true);
   const deps: VerifyLoadDeps = {
@@ -56,8 +72,9 @@ async function loaded(version: ErpDbVersion = '19c') {
     log: silentLogger,
     connect,
     timeZone: 'Europe/Berlin',
+    opener: ring,
   };
-  return { lake, standIn, deps, clock };
+  return { lake, standIn, deps, clock, ring };
 }
 
 /** Rewrites a landed file with one column of one row changed (as a bad copy job or a hand edit would). */
@@ -153,5 +170,54 @@ describe('verifyFullLoad', () => {
     expect(report.tables[0]).toMatchObject({ sourceChecked: false });
     expect(report.tables[0]!.sourceSkipped).toMatch(/ORA-01555/);
     expect(report.tables[0]!.rows).toBeGreaterThan(0);
+  });
+
+  it('opens sealed personal data before hashing (the source hashed the plaintext): a load with sealed columns checks out', async () => {
+    for (const version of ['19c', '11.2'] as const) {
+      const { deps, lake } = await loaded(version, [PARTIES, HEADERS]);
+      const landedParties: Record<string, unknown>[] = [];
+      for await (const f of lake.list('bronze/oracle-erp/hz_parties/'))
+        landedParties.push(...(await codec.decode(await lake.get(f.path))));
+      const persons = landedParties.filter((r) => r['PARTY_TYPE'] === 'PERSON');
+      expect(persons.length).toBeGreaterThan(0);
+      expect(persons.every((r) => String(r['EMAIL_ADDRESS']).startsWith('pd1.'))).toBe(true);
+      const report = await verifyFullLoad(deps, { tables: [PARTIES, HEADERS] });
+      expect(report.mismatches).toEqual([]);
+      expect(report).toMatchObject({ ok: true, erasedCount: 0 });
+      expect(report.tables.every((t) => t.sourceChecked && t.rows > 0)).toBe(true);
+      // Without the key ring the sealed rows cannot be checked: it says what it needs.
+      await expect(verifyFullLoad({ ...deps, opener: undefined }, { tables: [PARTIES] })).rejects.toThrow(
+        /privacy key ring/,
+      );
+    }
+  });
+
+  it('reports the rows of erased subjects as erased, not as mismatches, whether erased before or after the load', async () => {
+    const ring = new TestKeyRing();
+    // Erased before the load: its values land as null (named in _unavailable).
+    ring.erase('erp-party:50001');
+    const { deps, lake } = await loaded('19c', [PARTIES], ring);
+    // Erased after the load: its sealed values can no longer be opened.
+    ring.erase('erp-party:50002');
+    const report = await verifyFullLoad(deps, { tables: [PARTIES] });
+    expect(report.mismatches).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.erasedCount).toBe(2);
+    expect(report.erased.map((e) => [e.table, e.key]).sort()).toEqual([
+      ['AR.HZ_PARTIES', '50001'],
+      ['AR.HZ_PARTIES', '50002'],
+    ]);
+    expect(report.tables[0]).toMatchObject({ erased: 2, mismatches: 0, sourceChecked: true });
+    expect(report.summary).toMatch(/0 mismatches, 2 rows of erased subjects/);
+
+    // A sealed value altered in the lake is still a mismatch.
+    const tampered = await tamperLanded(
+      lake,
+      'bronze/oracle-erp/hz_parties/',
+      'PARTY_NAME',
+      `pd1.${ring.keyIdOf('erp-party:50003')}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+    );
+    const again = await verifyFullLoad(deps, { tables: [PARTIES] });
+    expect(again.mismatches.map((m) => [m.key, m.side])).toEqual([[tampered.key, 'lake']]);
   });
 });

@@ -1,4 +1,4 @@
-import { type Logger, toAuroraError } from '@aurora/core';
+import { type Logger, toAuroraError, UsageError } from '@aurora/core';
 import {
   bronzePaths,
   type CheckpointStore,
@@ -6,7 +6,8 @@ import {
   type LakeObjectInfo,
   type ParquetCodec,
 } from '@aurora/lake';
-import { canonicalRowFromBronze, parseHashColumns, sha256Hex } from './bronze-rows.js';
+import { isSealedValue, type Opener } from '../personal-data.js';
+import { canonicalRowFromBronze, type HashKind, parseHashColumns, sha256Hex } from './bronze-rows.js';
 import { bronzeTableName, type ErpTableConfig, qualifiedName } from './erp-tables.js';
 import { chunkRange, type FullLoadState, fullLoadKey } from './full-load-state.js';
 import { ERP_SOURCE, readChunk } from './run-erp-ingestion.js';
@@ -22,8 +23,23 @@ export interface VerifyLoadDeps {
   connect?: OracleSessionFactory;
   /** The database server's zone (the canonical text of DATE/TIMESTAMP values is its wall time). */
   timeZone: string;
+  /**
+   * Opens the sealed personal data of landed rows: the source hashed the plaintext. Needed as soon as a
+   * landed row holds a sealed value (the platform passes its privacy key ring).
+   */
+  opener?: Opener;
   signal?: AbortSignal;
   onProgress?: (progress: { table: string; chunk: number; chunks: number; rows: number }) => void;
+}
+
+/**
+ * A landed row whose personal data was crypto-shredded (the subject's key destroyed by an erasure, or the
+ * subject erased before the row landed): its checksum cannot be recomputed, by design. Not a mismatch.
+ */
+export interface VerifyErasedRow {
+  table: string;
+  key: string;
+  file: string;
 }
 
 /**
@@ -55,6 +71,8 @@ export interface VerifyTableReport {
   /** Why the source side was not (or not completely) checked. */
   sourceSkipped?: string;
   mismatches: number;
+  /** Landed rows of erased subjects (the lake side cannot be recomputed; the source side still is). */
+  erased: number;
 }
 
 export interface VerifyLoadReport {
@@ -63,6 +81,9 @@ export interface VerifyLoadReport {
   /** The first `maxMismatches` mismatches; `mismatchCount` counts them all. */
   mismatches: VerifyMismatch[];
   mismatchCount: number;
+  /** The first `maxMismatches` rows of erased subjects; `erasedCount` counts them all. */
+  erased: VerifyErasedRow[];
+  erasedCount: number;
   summary: string;
 }
 
@@ -72,7 +93,8 @@ export interface VerifyLoadReport {
  * the source hashed, rebuilt from the landed values) and compares it with `_row_sha256`; where the
  * source is reachable, reads the same key range AS OF the load's SCN with a fresh source-side checksum
  * (STANDARD_HASH, or Node on 11.2) and compares row by row, both ways. Chunk by chunk, so memory stays
- * bounded by one chunk.
+ * bounded by one chunk. Personal data landed sealed while the source hashed its plaintext, so sealed
+ * values are opened before hashing; a row of an erased subject is reported as erased, not as a mismatch.
  */
 export async function verifyFullLoad(
   deps: VerifyLoadDeps,
@@ -81,6 +103,8 @@ export async function verifyFullLoad(
   const max = options.maxMismatches ?? 1000;
   const mismatches: VerifyMismatch[] = [];
   let mismatchCount = 0;
+  const erased: VerifyErasedRow[] = [];
+  let erasedCount = 0;
   const tables: VerifyTableReport[] = [];
   let session: OracleSession | undefined;
   let sessionError: string | undefined;
@@ -107,6 +131,10 @@ export async function verifyFullLoad(
           mismatchCount++;
           if (mismatches.length < max) mismatches.push(m);
         },
+        (row) => {
+          erasedCount++;
+          if (erased.length < max) erased.push(row);
+        },
       );
       tables.push(report);
     }
@@ -119,8 +147,10 @@ export async function verifyFullLoad(
     verified.length === 0
       ? 'verify-load: no full load found to verify'
       : `verify-load: ${verified.length} tables, ${verified.reduce((n, t) => n + t.rows, 0).toLocaleString('en')} landed rows checked, ` +
-        `${mismatchCount} mismatches; source side ${verified.every((t) => t.sourceChecked) ? 'checked' : `not checked for ${verified.filter((t) => !t.sourceChecked).length} tables`}`;
-  return { ok, tables, mismatches, mismatchCount, summary };
+        `${mismatchCount} mismatches` +
+        (erasedCount > 0 ? `, ${erasedCount.toLocaleString('en')} rows of erased subjects` : '') +
+        `; source side ${verified.every((t) => t.sourceChecked) ? 'checked' : `not checked for ${verified.filter((t) => !t.sourceChecked).length} tables`}`;
+  return { ok, tables, mismatches, mismatchCount, erased, erasedCount, summary };
 }
 
 async function verifyTable(
@@ -129,6 +159,7 @@ async function verifyTable(
   source: () => Promise<OracleSession | undefined>,
   sourceError: () => string | undefined,
   report: (m: VerifyMismatch) => void,
+  reportErased: (row: VerifyErasedRow) => void,
 ): Promise<VerifyTableReport> {
   const name = qualifiedName(config);
   const stored = await deps.checkpoints.load<FullLoadState>(ERP_SOURCE, fullLoadKey(name));
@@ -140,6 +171,7 @@ async function verifyTable(
     rows: 0,
     sourceChecked: false,
     mismatches: 0,
+    erased: 0,
   };
   if (!stored) return out;
   const state = stored.value;
@@ -170,7 +202,17 @@ async function verifyTable(
         out.rows++;
         if (landed.has(key)) mismatch({ key, side: 'lake', problem: 'landed twice', file: file.path });
         landed.set(key, { sha256: claimed, file: file.path });
-        const actual = sha256Hex(canonicalRowFromBronze(columns, row, deps.timeZone));
+        const plain = await openSealed(deps.opener, columns, row);
+        if (plain.state === 'erased') {
+          out.erased++;
+          reportErased({ table: name, key, file: file.path });
+          continue;
+        }
+        if (plain.state === 'unopenable') {
+          mismatch({ key, side: 'lake', problem: plain.problem, file: file.path });
+          continue;
+        }
+        const actual = sha256Hex(canonicalRowFromBronze(columns, plain.row, deps.timeZone));
         if (actual !== claimed)
           mismatch({
             key,
@@ -229,6 +271,48 @@ async function verifyTable(
     deps.onProgress?.({ table: name, chunk: index + 1, chunks: state.next, rows: out.rows });
   }
   return out;
+}
+
+/**
+ * A landed row as the source had it: its sealed values opened. Erased when a hashed column holds a value of
+ * an erased subject, or was erased before the row landed (null, and named in `_unavailable`).
+ */
+async function openSealed(
+  opener: Opener | undefined,
+  columns: readonly { name: string; kind: HashKind }[],
+  row: Record<string, unknown>,
+): Promise<
+  | { state: 'open'; row: Record<string, unknown> }
+  | { state: 'erased' }
+  | { state: 'unopenable'; problem: string }
+> {
+  const unavailable = typeof row['_unavailable'] === 'string' ? row['_unavailable'].split(',') : [];
+  if (columns.some((c) => unavailable.includes(c.name))) return { state: 'erased' };
+  let out = row;
+  for (const { name } of columns) {
+    const value = row[name];
+    if (!isSealedValue(value)) continue;
+    if (!opener)
+      throw new UsageError(
+        'the load holds sealed personal data: verify-load needs the privacy key ring to open it',
+      );
+    let opened: Awaited<ReturnType<Opener['open']>>;
+    try {
+      opened = await opener.open(value);
+    } catch (error) {
+      return { state: 'unopenable', problem: `${name}: ${toAuroraError(error).message}` };
+    }
+    if (opened.state !== 'open')
+      return opened.state === 'erased'
+        ? { state: 'erased' }
+        : {
+            state: 'unopenable',
+            problem: `${name} is sealed with a key the key ring does not hold (another AURORA_HOME or key table?)`,
+          };
+    if (out === row) out = { ...row };
+    out[name] = opened.value;
+  }
+  return { state: 'open', row: out };
 }
 
 /** The load's files by chunk, from the day partitions the load ran on (their metadata names the load). */

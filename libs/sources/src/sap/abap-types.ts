@@ -14,8 +14,18 @@ export interface FieldSpec {
   /** The SAP field name, kept as SAP names it. */
   name: string;
   type: AbapType;
-  /** Personal data (a supplier's contact): passed through the landing path's `protect` hook. */
-  personal?: boolean;
+  /** Personal data: sealed on its way into the lake under the key of the subject this names. */
+  personal?: SapSubject;
+}
+
+/**
+ * Whose personal data a field holds: with `from`, the subject `<kind>:<value of that field in the same
+ * record>` (a vendor's contact: `sap-vendor:<VENDOR>`); without it, the value itself is the subject's id
+ * (an SAP user id: `sap-user:<value>`).
+ */
+export interface SapSubject {
+  kind: string;
+  from?: string;
 }
 
 export const columnTypeOf = (type: AbapType): ColumnType =>

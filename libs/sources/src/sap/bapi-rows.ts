@@ -1,6 +1,7 @@
 import { AuroraError, jsonText, SourceDataError } from '@aurora/core';
 import { type CellValue, type Column, type Row, safeColumnNames, setColumn } from '@aurora/lake';
-import { type AbapType, columnTypeOf, type FieldSpec, fromAbap } from './abap-types.js';
+import { personalText, type Sealer, subjectId, unattributedSubject } from '../personal-data.js';
+import { type AbapType, columnTypeOf, type FieldSpec, fromAbap, type SapSubject } from './abap-types.js';
 import type { RfcStructure } from './rfc.js';
 import type { ReadTableField } from './rfc-read-table.js';
 
@@ -19,8 +20,13 @@ export const SAP_BAPIS = {
 } as const;
 export type SapBapi = (typeof SAP_BAPIS)[keyof typeof SAP_BAPIS];
 
-const f = (name: string, type: AbapType = 'CHAR', personal = false): FieldSpec =>
+const f = (name: string, type: AbapType = 'CHAR', personal?: SapSubject): FieldSpec =>
   personal ? { name, type, personal } : { name, type };
+
+/** The vendor's contact person: the record's vendor is the data subject. */
+const VENDOR_CONTACT: SapSubject = { kind: 'sap-vendor', from: 'VENDOR' };
+/** An SAP user id (an employee): the value is the subject's id. */
+const SAP_USER: SapSubject = { kind: 'sap-user' };
 
 /**
  * BAPI_PO_GETDETAIL: one row per schedule line, with its item, the PO header and the item's GR totals. Where
@@ -37,7 +43,7 @@ export const PO_DETAIL_FIELDS: readonly FieldSpec[] = [
   f('HEADER_DELETE_IND'),
   f('HEADER_STATUS'),
   f('CREATED_ON', 'DATS'),
-  f('CREATED_BY', 'CHAR', true),
+  f('CREATED_BY', 'CHAR', SAP_USER),
   f('ITEM_INTVL', 'NUMC'),
   f('LAST_ITEM', 'NUMC'),
   f('VENDOR'),
@@ -51,14 +57,14 @@ export const PO_DETAIL_FIELDS: readonly FieldSpec[] = [
   f('DOC_DATE', 'DATS'),
   f('VPER_START', 'DATS'),
   f('VPER_END', 'DATS'),
-  f('SALES_PERS', 'CHAR', true),
-  f('TELEPHONE', 'CHAR', true),
+  f('SALES_PERS', 'CHAR', VENDOR_CONTACT),
+  f('TELEPHONE', 'CHAR', VENDOR_CONTACT),
   f('INCOTERMS1'),
   f('INCOTERMS2'),
   f('REL_STATUS'),
   f('VEND_NAME'),
   // PO_ADDRESS (BAPIADDRESS): the vendor's contact e-mail only
-  f('E_MAIL', 'CHAR', true),
+  f('E_MAIL', 'CHAR', VENDOR_CONTACT),
   // PO_ITEMS (BAPIEKPO)
   f('PO_ITEM', 'NUMC'),
   f('DELETE_IND'),
@@ -148,7 +154,7 @@ export const GOODS_MOVEMENT_FIELDS: readonly FieldSpec[] = [
   f('PSTNG_DATE', 'DATS'),
   f('ENTRY_DATE', 'DATS'),
   f('ENTRY_TIME', 'TIMS'),
-  f('USERNAME', 'CHAR', true),
+  f('USERNAME', 'CHAR', SAP_USER),
   f('VER_GR_GI_SLIP'),
   f('REF_DOC_NO'),
   f('HEADER_TXT'),
@@ -203,12 +209,42 @@ export interface RejectedRecord {
   fields: Record<string, unknown>;
 }
 
-/** Personal data on its way into the lake: the governance encryption slots in here (identity by default). */
+/**
+ * Personal data on its way into the lake: the value of a personal field of a record, as the lake may hold
+ * it (sealed), or null when it must not be kept (its subject was erased).
+ */
 export type ProtectPersonalData = (
   value: string,
-  field: { bapi: SapBapi; name: string },
-) => string | Promise<string>;
-export const identityProtect: ProtectPersonalData = (value) => value;
+  field: { bapi: SapBapi; spec: FieldSpec & { personal: SapSubject }; record: SapRecord },
+) => Promise<string | null>;
+
+/** Whose a personal field's value is: `sap-vendor:<VENDOR>`, `sap-user:<value>`, else unattributed. */
+export function sapSubjectOf(bapi: SapBapi, personal: SapSubject, value: string, record: SapRecord): string {
+  const id = personal.from ? personalText(record.fields[personal.from]) : value;
+  return subjectId(personal.kind, id) ?? unattributedSubject('sap', bapi);
+}
+
+/** The landing path's envelope encryption for SAP: each personal value sealed under its subject's key. */
+export function sapProtect(sealer: Sealer): ProtectPersonalData {
+  return async (value, { bapi, spec, record }) =>
+    (await sealer.seal(sapSubjectOf(bapi, spec.personal, value, record), value)) ?? null;
+}
+
+/** A record's raw fields with its personal ones protected (for a dead letter: those are in the lake too). */
+export async function protectRawFields(
+  bapi: SapBapi,
+  record: SapRecord,
+  protect: ProtectPersonalData,
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { ...record.fields };
+  for (const spec of BAPI_FIELDS[bapi]) {
+    if (!spec.personal) continue;
+    const text = personalText(record.fields[spec.name]);
+    if (text === null || text.trim() === '') continue;
+    out[spec.name] = await protect(text, { bapi, spec: { ...spec, personal: spec.personal }, record });
+  }
+  return out;
+}
 
 export const SAP_LINEAGE: readonly Column[] = [
   { name: '_source', type: 'VARCHAR' },
@@ -219,13 +255,14 @@ export const SAP_LINEAGE: readonly Column[] = [
 
 /**
  * Types SAP records into bronze rows: the schema's columns in its order, then unknown fields as VARCHAR in
- * the order first seen, then the lineage. Personal fields go through `protect`. A record with a value its
- * type cannot hold is rejected (dead-lettered by the caller), the others land.
+ * the order first seen, then the lineage. Personal fields go through `protect` (sealed). A record with a
+ * value its type cannot hold is rejected (dead-lettered by the caller, its personal fields protected too),
+ * the others land.
  */
 export async function sapBronzeRows(
   bapi: SapBapi,
   records: readonly SapRecord[],
-  lineage: { extractedAt: Date; batchId: string; protect?: ProtectPersonalData },
+  lineage: { extractedAt: Date; batchId: string; protect: ProtectPersonalData },
 ): Promise<{ schema: Column[]; rows: Row[]; rejected: RejectedRecord[] }> {
   const spec = BAPI_FIELDS[bapi];
   const known = new Set(spec.map((s) => s.name));
@@ -237,41 +274,42 @@ export async function sapBronzeRows(
     reserved: SAP_LINEAGE.map((c) => c.name),
     prefix: 'sap',
   });
-  const protect = lineage.protect ?? identityProtect;
+  const { protect } = lineage;
   const rows: Row[] = [];
   const rejected: RejectedRecord[] = [];
   for (const r of records) {
+    const row: Record<string, CellValue> = {};
     try {
-      const row: Record<string, CellValue> = {};
-      for (const s of spec) {
-        const type = r.types?.[s.name] ?? s.type;
-        let value = fromAbap(s.name, type, r.fields[s.name]);
-        if (s.personal && typeof value === 'string' && value !== '')
-          value = await protect(value, { bapi, name: s.name });
-        row[s.name] = value;
-      }
-      for (const name of extra) {
-        // Own fields only: a record without a `constructor` field has none, whatever Object.prototype says.
-        const v = Object.hasOwn(r.fields, name) ? r.fields[name] : undefined;
-        setColumn(
-          row,
-          columnOf.get(name)!,
-          v === undefined || v === null
-            ? null
-            : typeof v === 'object'
-              ? (jsonText(v) ?? null)
-              : String(v).trimEnd(),
-        );
-      }
-      row['_source'] = 'sap';
-      row['_extracted_at'] = lineage.extractedAt;
-      row['_batch_id'] = lineage.batchId;
-      row['_record_key'] = r.key;
-      rows.push(row);
+      for (const s of spec) row[s.name] = fromAbap(s.name, r.types?.[s.name] ?? s.type, r.fields[s.name]);
     } catch (error) {
       if (!(error instanceof AuroraError)) throw error;
-      rejected.push({ key: r.key, reason: error.message, fields: r.fields });
+      rejected.push({ key: r.key, reason: error.message, fields: await protectRawFields(bapi, r, protect) });
+      continue;
     }
+    // Sealing failures (the key table unreachable) fail the run: they say nothing about the record.
+    for (const s of spec) {
+      const value = row[s.name];
+      if (s.personal && typeof value === 'string' && value !== '')
+        row[s.name] = await protect(value, { bapi, spec: { ...s, personal: s.personal }, record: r });
+    }
+    for (const name of extra) {
+      // Own fields only: a record without a `constructor` field has none, whatever Object.prototype says.
+      const v = Object.hasOwn(r.fields, name) ? r.fields[name] : undefined;
+      setColumn(
+        row,
+        columnOf.get(name)!,
+        v === undefined || v === null
+          ? null
+          : typeof v === 'object'
+            ? (jsonText(v) ?? null)
+            : String(v).trimEnd(),
+      );
+    }
+    row['_source'] = 'sap';
+    row['_extracted_at'] = lineage.extractedAt;
+    row['_batch_id'] = lineage.batchId;
+    row['_record_key'] = r.key;
+    rows.push(row);
   }
   const schema: Column[] = [
     ...spec.map((s) => ({ name: s.name, type: columnTypeOf(s.type) })),

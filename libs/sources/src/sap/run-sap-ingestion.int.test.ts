@@ -8,8 +8,9 @@ import {
   type Lake,
   ParquetCodec,
 } from '@aurora/lake';
-import { PlantModel, ProcurementModel, plantDayOf, SapRfcStandIn } from '@aurora/plant';
+import { PlantModel, ProcurementModel, plantDayOf, SapRfcStandIn, SUPPLIERS } from '@aurora/plant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestKeyRing } from '../test-sealer.fixture.js';
 import { MARD_FIELDS, PO_DETAIL_FIELDS, SAP_BAPIS } from './bapi-rows.js';
 import type { RfcPool } from './rfc.js';
 import { runSapMasterData, runSapTransactional, type SapIngestionDeps } from './run-sap-ingestion.js';
@@ -40,6 +41,7 @@ async function setup(start = AT, overrides: Partial<SapIngestionDeps> = {}) {
     user: standIn.credentials['user']!,
     passwd: standIn.credentials['sap-rfc-password']!,
   });
+  const ring = new TestKeyRing();
   const deps: SapIngestionDeps = {
     lake,
     codec,
@@ -47,12 +49,13 @@ async function setup(start = AT, overrides: Partial<SapIngestionDeps> = {}) {
     status,
     clock,
     log: silentLogger,
+    sealer: ring,
     goodsMovementLookbackDays: 3,
     initialLookbackDays: 1,
     sleep: clock.sleep,
     ...overrides,
   };
-  return { clock, lake, checkpoints, status, standIn, pool, deps };
+  return { clock, lake, checkpoints, status, standIn, pool, deps, ring };
 }
 
 async function files(lake: Lake, prefix: string) {
@@ -77,7 +80,7 @@ const FILE = (bapi: string) =>
 
 describe('runSapTransactional', () => {
   it('lands goods movements, PO details and MARD stock in the exact layout, typed, matching the model', async () => {
-    const { lake, deps, pool, clock } = await setup();
+    const { lake, deps, pool, clock, ring } = await setup();
     const report = await runSapTransactional(deps, pool);
     expect(report.ok, report.summary).toBe(true);
     for (const bapi of [SAP_BAPIS.goodsMovements, SAP_BAPIS.poDetail, SAP_BAPIS.stock]) {
@@ -133,9 +136,12 @@ describe('runSapTransactional', () => {
           NET_PRICE: item.netPrice,
           DELIV_DATE: `${item.deliveryDay}T00:00:00.000Z`,
           VENDOR: po.supplier.vendor,
+          SERIAL_NO: '0001',
+        });
+        // The contact landed sealed; it opens to what SAP holds.
+        expect(await ring.openRow({ SALES_PERS: row!['SALES_PERS'], E_MAIL: row!['E_MAIL'] })).toEqual({
           SALES_PERS: po.supplier.contactName,
           E_MAIL: po.supplier.email,
-          SERIAL_NO: '0001',
         });
       }
     // POs received today (created long before) are read because their movements touched them.
@@ -279,19 +285,42 @@ describe('runSapTransactional', () => {
     expect(letters[0]).toMatchObject({ payload: { name: 'RfcLibError', group: 3, code: 2 } });
   });
 
-  it('keeps a field it has never seen as text, and passes supplier contacts through the protect hook', async () => {
-    const protect = (value: string, field: { name: string }) => `enc:${field.name}:${value.length}`;
-    const { lake, deps, pool, standIn } = await setup(AT, { protect });
+  it('keeps a field it has never seen as text, and lands personal fields sealed under their subject: the vendor for its contact, the user id for itself', async () => {
+    const { lake, deps, pool, standIn, ring } = await setup(AT);
     standIn.faults.inject({ fault: 'new_field', rfm: 'BAPI_PO_GETDETAIL' });
     expect((await runSapTransactional(deps, pool)).ok).toBe(true);
     const poRows = await rows(lake, `bronze/sap/${SAP_BAPIS.poDetail}/`);
     const row = poRows[0]!;
     expect(row['ZZ_CARRIER']).toBe('DHL Freight');
     expect(Object.keys(row).indexOf('ZZ_CARRIER')).toBe(PO_DETAIL_FIELDS.length);
-    expect(row['SALES_PERS']).toMatch(/^enc:SALES_PERS:\d+$/);
-    expect(row['TELEPHONE']).toMatch(/^enc:TELEPHONE:\d+$/);
-    expect(row['E_MAIL']).toMatch(/^enc:E_MAIL:\d+$/);
-    expect(row['VEND_NAME']).not.toMatch(/^enc:/);
+    const supplier = SUPPLIERS.find((s) => s.vendor === row['VENDOR'])!;
+    for (const [field, plain] of [
+      ['SALES_PERS', supplier.contactName.slice(0, 30)],
+      ['TELEPHONE', supplier.phone.slice(0, 16)],
+      ['E_MAIL', supplier.email],
+    ] as const) {
+      expect(row[field], field).toMatch(/^pd1\.[A-Za-z0-9_-]{22}\./);
+      expect(ring.subjectOf(row[field])).toBe(`sap-vendor:${supplier.vendor}`);
+      expect(await ring.open(String(row[field]))).toEqual({ state: 'open', value: plain });
+    }
+    expect(ring.subjectOf(row['CREATED_BY'])).toBe('sap-user:BUYER01');
+    expect(row['VEND_NAME']).toBe(supplier.name.slice(0, 35));
+    const movements = await rows(lake, `bronze/sap/${SAP_BAPIS.goodsMovements}/`);
+    expect(new Set(movements.map((m) => ring.subjectOf(m['USERNAME'])))).toEqual(
+      new Set(['sap-user:MES_IF', 'sap-user:WAREHOUSE01']),
+    );
+    // An erased vendor contact is not collected again: its fields land as null, the rest of the row lands.
+    ring.erase(`sap-vendor:${supplier.vendor}`);
+    const again = await setup(AT, { sealer: ring });
+    expect((await runSapTransactional(again.deps, again.pool)).ok).toBe(true);
+    const erased = (await rows(again.lake, `bronze/sap/${SAP_BAPIS.poDetail}/`)).filter(
+      (r) => r['VENDOR'] === supplier.vendor,
+    );
+    expect(erased.length).toBeGreaterThan(0);
+    for (const r of erased) {
+      expect([r['SALES_PERS'], r['TELEPHONE'], r['E_MAIL']]).toEqual([null, null, null]);
+      expect(ring.subjectOf(r['CREATED_BY'])).toBe('sap-user:BUYER01');
+    }
   });
 });
 

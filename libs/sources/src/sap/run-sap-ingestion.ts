@@ -19,6 +19,7 @@ import {
   writeDeadLetters,
 } from '@aurora/lake';
 import { addPlantDays, fromDatsTims, plantDayOf, SAP_PLANTS, toDats } from '@aurora/plant';
+import type { Sealer } from '../personal-data.js';
 import {
   goodsMovementRecords,
   MARD_FIELDS,
@@ -30,6 +31,7 @@ import {
   type SapBapi,
   type SapRecord,
   sapBronzeRows,
+  sapProtect,
 } from './bapi-rows.js';
 import { callRfc, type RfcParameters, type RfcPool, type RfcStructure } from './rfc.js';
 import { parseReadTable, readTableRequest } from './rfc-read-table.js';
@@ -57,8 +59,11 @@ export interface SapIngestionDeps {
   timeoutS?: number;
   /** BAPI_PO_GETDETAIL calls in flight at once; keep it at most the pool's `high`. */
   concurrency?: number;
-  /** Personal data (supplier contacts) passes through this on its way into the lake; identity by default. */
-  protect?: ProtectPersonalData;
+  /**
+   * Seals the personal fields (supplier contacts, SAP user ids: bapi-rows.ts) before anything reaches
+   * bronze, dead letters included: the platform passes its privacy key ring.
+   */
+  sealer: Sealer;
   retryDelaysMs?: readonly number[];
   sleep?: Sleep;
   signal?: AbortSignal;
@@ -107,6 +112,7 @@ interface PurchaseOrderCheckpoint {
 
 type Context = {
   deps: SapIngestionDeps;
+  protect: ProtectPersonalData;
   pool: RfcPool;
   log: Logger;
   now: Date;
@@ -143,6 +149,7 @@ function context(deps: SapIngestionDeps, pool: RfcPool): Context {
   const now = deps.clock.now();
   return {
     deps,
+    protect: sapProtect(deps.sealer),
     pool,
     log: deps.log.child({ source: SAP_SOURCE }),
     now,
@@ -279,7 +286,7 @@ async function land(
   const { schema, rows, rejected } = await sapBronzeRows(bapi, records, {
     extractedAt,
     batchId,
-    ...(ctx.deps.protect ? { protect: ctx.deps.protect } : {}),
+    protect: ctx.protect,
   });
   const deadLetterFile =
     rejected.length > 0
