@@ -111,8 +111,29 @@ export class Guardian {
   }
 
   /** Everything about a subject, opened and audited (what access and export hand out). */
-  async find(subject: string, reader: Reader, requestId?: string): Promise<SubjectData> {
-    const { ring, audit, search } = this.deps;
+  async find(
+    subject: string,
+    reader: Reader,
+    request: { id?: string; action?: 'access' | 'export' } = {},
+  ): Promise<SubjectData> {
+    const { ring, audit } = this.deps;
+    const sealed = await this.#locate(subject);
+    const opened: SubjectData['tables'] = [];
+    for (const t of sealed.tables)
+      opened.push({
+        table: t.table,
+        rows: await revealRows(t.rows, ring, audit, reader, {
+          action: request.action ?? 'access',
+          onlyKeyId: sealed.keyId,
+          ...(request.id ? { requestId: request.id } : {}),
+        }),
+      });
+    return { ...sealed, tables: opened };
+  }
+
+  /** The silver and gold rows holding a value sealed under the subject's key, as stored (still sealed). */
+  async #locate(subject: string): Promise<SubjectData> {
+    const { ring, search } = this.deps;
     const keyId = ring.keyIdOf(subject);
     const key = await ring.state(subject);
     const tables: SubjectData['tables'] = [];
@@ -136,17 +157,7 @@ export class Guardian {
         if (rows.length > 0) tables.push({ table, rows });
       }
     }
-    const opened: SubjectData['tables'] = [];
-    for (const t of tables)
-      opened.push({
-        table: t.table,
-        rows: await revealRows(t.rows, ring, audit, reader, {
-          action: 'access',
-          onlyKeyId: keyId,
-          ...(requestId ? { requestId } : {}),
-        }),
-      });
-    return { subject, keyId, key, tables: opened };
+    return { subject, keyId, key, tables };
   }
 
   async #serve(type: RequestType, subject: string, reader: Reader): Promise<RequestOutcome> {
@@ -167,7 +178,11 @@ export class Guardian {
     await lake.put(`${REQUESTS}/${request.id}.json`, Buffer.from(JSON.stringify(request, null, 2)));
 
     const actions: string[] = [];
-    const before = await this.find(subject, reader, request.id);
+    // An erasure only counts what it makes unreadable: nothing is opened (nor audited) for it.
+    const before =
+      type === 'delete'
+        ? await this.#locate(subject)
+        : await this.find(subject, reader, { id: request.id, action: type });
     const found = Object.fromEntries(before.tables.map((t) => [t.table, t.rows.length]));
     let data = before;
     let exportSha256: string | undefined;
