@@ -96,11 +96,13 @@ describe('aurora privacy (Guardian) after aurora run --once', () => {
           env,
         )
       ).stdout,
-    ) as { party_id: number; email: string | null }[];
-    expect(rows.find((r) => r.party_id === contactParty)?.email).toBeNull();
-    expect(rows.filter((r) => r.party_id !== contactParty).every((r) => r.email?.startsWith('pd1.'))).toBe(
-      true,
-    );
+    ) as { party_id: string | number; email: string | null }[];
+    expect(rows.find((r) => String(r.party_id) === String(contactParty))?.email).toBeNull();
+    expect(
+      rows
+        .filter((r) => String(r.party_id) !== String(contactParty))
+        .every((r) => r.email?.startsWith('pd1.')),
+    ).toBe(true);
 
     // Bronze is immutable and still holds the sealed value: it no longer opens.
     const config = loadConfig(env);
