@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { type AzuriteInternals, keepTablesBehindBlobs } from './durable-acks.js';
 
 /*
  * Azurite has no supported in-process API (its package main is the VS Code extension), so its servers are
@@ -75,7 +76,9 @@ export function azuriteConnectionString(urls: {
 
 /**
  * Starts Azurite's blob, queue and table services in this process: loose mode, API version check off (the
- * SDKs may be newer than the emulator), no telemetry, no access log.
+ * SDKs may be newer than the emulator), no telemetry, no access log. A persistent one acknowledges a table
+ * write only once it and every blob write before it are saved (durable-acks.ts): a process killed at any
+ * moment never comes back with a checkpoint ahead of the files it covers.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const host = options.host ?? '127.0.0.1';
@@ -138,6 +141,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   } catch (error) {
     await Promise.allSettled(started.map((s) => s.close()));
     throw error;
+  }
+  // Only once started: each server loads its databases from disk at start, and a save chained in before
+  // that would write an empty extent database over the one on disk.
+  if (!inMemory) {
+    const internals = (server: unknown) => server as AzuriteInternals;
+    keepTablesBehindBlobs({ blob: internals(blob), queue: internals(queue), table: internals(table) });
   }
   const urls = {
     blobUrl: blob.getHttpServerAddress(),
