@@ -1,6 +1,7 @@
 export * from './catalogue.js';
 export * from './erp/index.js';
 export * from './materials.js';
+export * from './mes/clock-skew.js';
 export * from './mes/faults.js';
 export * from './mes/hydra/stand-in.js';
 export * from './mes/records.js';

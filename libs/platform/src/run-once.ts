@@ -25,6 +25,8 @@ export interface CycleOptions {
   badRatio: number;
   /** Stand-ins told to fail every request of this cycle, to rehearse an outage. */
   mesFaults?: readonly { facility: FacilityId; fault: MesFault }[];
+  /** MES stand-ins whose server clock runs this far off for this cycle (ms; negative: behind). */
+  mesClockSkews?: readonly { facility: FacilityId; skewMs: number }[];
   /** The RFC stand-in told to fail every call of this cycle (e.g. communication_failure). */
   sapFaults?: readonly SapFault[];
   /** The ERP stand-in told to misbehave this cycle (e.g. missing_log, connection_lost). */
@@ -220,7 +222,7 @@ export async function runCycle(platform: LocalPlatform, options: CycleOptions): 
 
 /**
  * Each facility's MES timer function, invoked as its schedule would (all three at once, like the host).
- * Faults asked for are injected into the stand-ins for this cycle only.
+ * Faults and clock skews asked for are injected into the stand-ins for this cycle only.
  */
 async function runMesCycle(
   platform: LocalPlatform,
@@ -231,6 +233,11 @@ async function runMesCycle(
     const standIn = platform.standIns.get(facility);
     if (!standIn) throw new Error(`no MES stand-in runs for ${facility}: its MES is configured`);
     standIn.faults.inject({ fault, ...(fault === 'slow' ? { delayMs: 1000 } : {}) });
+  }
+  for (const { facility, skewMs } of options.mesClockSkews ?? []) {
+    const standIn = platform.standIns.get(facility);
+    if (!standIn) throw new Error(`no MES stand-in runs for ${facility}: its MES is configured`);
+    standIn.faults.clockSkewMs = skewMs;
   }
   try {
     const facilities = Object.keys(MES_FUNCTIONS) as FacilityId[];
@@ -257,7 +264,7 @@ async function runMesCycle(
       }),
     );
   } finally {
-    for (const { facility } of options.mesFaults ?? []) platform.standIns.get(facility)?.faults.clear();
+    for (const standIn of platform.standIns.values()) standIn.faults.clear();
   }
 }
 

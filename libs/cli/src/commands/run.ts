@@ -28,6 +28,12 @@ export function registerRun(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--clock-skew <facility:hours>',
+      "run a MES stand-in's server clock this many hours ahead for this cycle, or behind when negative, e.g. regensburg:-3 (repeatable): every time it serves and filters on is read on that clock",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -42,7 +48,14 @@ export function registerRun(program: Command): void {
       ].join('\n'),
     )
     .action(
-      async (opts: { seed: string; at?: string; windowMinutes: string; fault: string[]; json?: boolean }) => {
+      async (opts: {
+        seed: string;
+        at?: string;
+        windowMinutes: string;
+        fault: string[];
+        clockSkew: string[];
+        json?: boolean;
+      }) => {
         const ctx = cliContext();
         const seed = Number(opts.seed);
         if (!Number.isSafeInteger(seed) || seed < 0)
@@ -58,6 +71,7 @@ export function registerRun(program: Command): void {
         const mesFaults = opts.fault
           .filter((f) => !f.startsWith('sap:') && !f.startsWith('erp:'))
           .map(parseFault);
+        const mesClockSkews = opts.clockSkew.map(parseClockSkew);
         const progress = (line: string) => process.stderr.write(`${line}\n`);
         progress(`aurora run --once: home ${ctx.config.home}`);
         const platform = await LocalPlatform.open({
@@ -79,6 +93,7 @@ export function registerRun(program: Command): void {
             rateHz: ctx.config.iot.rateHz,
             badRatio: ctx.config.iot.badRatio,
             mesFaults,
+            mesClockSkews,
             sapFaults,
             erpFaults,
             onProgress: progress,
@@ -148,6 +163,18 @@ function parseFault(value: string): { facility: FacilityId; fault: MesFault } {
     );
   }
   return { facility: facility as FacilityId, fault: fault as MesFault };
+}
+
+function parseClockSkew(value: string): { facility: FacilityId; skewMs: number } {
+  const [facility, hours] = value.split(':');
+  const facilities = catalogue.facilities.map((f) => f.id as string);
+  const h = Number(hours);
+  if (!facility || !facilities.includes(facility) || !hours || !Number.isFinite(h) || Math.abs(h) > 48) {
+    throw new UsageError(
+      `--clock-skew must be <facility>:<hours> with facility one of ${facilities.join(', ')} and hours between -48 and 48, e.g. regensburg:-3; got "${value}"`,
+    );
+  }
+  return { facility: facility as FacilityId, skewMs: Math.round(h * 3_600_000) };
 }
 
 function parseErpFault(value: string): ErpFault {

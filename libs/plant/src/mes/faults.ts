@@ -52,6 +52,12 @@ export interface FaultRule {
 export class MesFaults {
   #rules: { rule: FaultRule; left: number }[] = [];
 
+  /**
+   * How far the MES server's clock is off, in ms (negative: behind): every time it serves and every
+   * "changed since" it filters on is read on that clock (withClockSkew). Kept until cleared.
+   */
+  clockSkewMs = 0;
+
   inject(rule: FaultRule): this {
     this.#rules.push({ rule, left: rule.times ?? Number.POSITIVE_INFINITY });
     return this;
@@ -59,6 +65,7 @@ export class MesFaults {
 
   clear(): void {
     this.#rules = [];
+    this.clockSkewMs = 0;
   }
 
   /** The fault for one data request, consuming one use of its rule. */

@@ -100,6 +100,35 @@ describe('runMesIngestion', () => {
     }
   });
 
+  it('loses nothing from a MES whose clock runs 3 h behind: the window follows the MES clock, not ours', async () => {
+    const { clock, lake, standIn, connector, deps } = await setup('2026-11-23T06:00:00Z', {
+      initialLookbackMs: 4 * 3_600_000,
+    });
+    try {
+      standIn.faults.clockSkewMs = -3 * 3_600_000;
+      for (let run = 0; run < 12; run++) {
+        expect((await runMesIngestion(deps, connector)).ok).toBe(true);
+        clock.advance(15 * 60_000);
+      }
+      const rows = await landedRows(lake, 'bronze/mes/regensburg/quality_measurements/');
+      const versions = rows.map((r) => `${r['_record_key']}|${r['_modified_at']}`);
+      expect(new Set(versions).size).toBe(versions.length);
+      // The first window reached 4 h back on our clock, 1 h back in true time; the last ended at 08:45.
+      const expected = plant.catalogue.machines
+        .filter((m) => m.facilityId === 'regensburg')
+        .flatMap((m) =>
+          plant.measurements(m.id, new Date('2026-11-23T05:05:00Z'), new Date('2026-11-23T08:43:30Z')),
+        );
+      expect(expected.length).toBeGreaterThan(50);
+      const landedKeys = new Set(rows.map((r) => r['_record_key']));
+      expect(
+        expected.filter((m) => !landedKeys.has(String(regensburgMeasurementId(m.measurementId)))),
+      ).toEqual([]);
+    } finally {
+      await standIn.close();
+    }
+  });
+
   it('loses late commits without the overlap: the reason it exists', async () => {
     const { clock, lake, standIn, connector, deps } = await setup('2026-11-23T06:00:00Z', { overlapMs: 0 });
     try {
@@ -158,8 +187,10 @@ describe('runMesIngestion', () => {
       expect(Date.parse(retried.window.from)).toBe(Date.parse(orders.window.from) - deps.overlapMs);
       expect(retried.landed).toBeGreaterThan(0);
       expect((await status.get('mes-regensburg'))?.lastError).toBeUndefined();
+      // The window moves on to the newest change the MES served.
       const cp = await checkpoints.load<MesCheckpoint>('mes-regensburg', 'production_orders');
-      expect(cp?.value.watermark).toBe(retried.window.to);
+      expect(cp?.value.watermark).toBe(retried.latestModifiedAt);
+      expect(Date.parse(cp!.value.watermark)).toBeLessThanOrEqual(Date.parse(retried.window.to));
     } finally {
       await standIn.close();
     }

@@ -45,7 +45,10 @@ export interface MesIngestionDeps {
 
 /** Per facility and entity: where the next window starts and what the overlap already landed. */
 export interface MesCheckpoint {
-  /** End (exclusive) of the last landed window, ISO 8601. */
+  /**
+   * The newest modification time the MES served, on the MES's own clock (never beyond the end of the
+   * window that served it), ISO 8601: the next window starts the overlap before it.
+   */
   watermark: string;
   /** Hashes of key + modification time of records landed within the overlap before the watermark. */
   seen: string[];
@@ -93,7 +96,8 @@ const LINEAGE: readonly Column[] = [
  * One MES ingestion for one facility: per entity, the records modified since the checkpoint (minus the
  * overlap) up to now are fetched (retried after each configured delay), the ones the overlap already landed
  * are dropped, the rest land as one Parquet file in bronze/mes with the vendor's fields and the lineage
- * columns, and only then does the checkpoint move. An entity that still fails is dead-lettered with its
+ * columns, and only then does the checkpoint move, to the newest modification the MES served (its clock
+ * may not be ours). An entity that still fails is dead-lettered with its
  * window and an alert-level log event; the other entities carry on.
  */
 export async function runMesIngestion(
@@ -181,10 +185,17 @@ async function ingestEntity(
     return deadLetterFailure(deps, source, entity, window, batchId, toAuroraError(thrown), lastRequest, log);
   }
 
+  // The next window starts from the newest change the MES served, read on the MES's clock, not on ours:
+  // a MES whose clock runs behind stamps its latest changes hours before `to`, and a watermark of `to`
+  // would step past them for good. Nothing served: the window stays where it was.
+  const newest = fetched.reduce((m, r) => Math.max(m, r.modifiedAt.getTime()), Number.NEGATIVE_INFINITY);
+  const watermark = Number.isFinite(newest)
+    ? new Date(Math.min(newest, to.getTime())).toISOString()
+    : (checkpoint?.value.watermark ?? window.from);
   const seen = new Set(checkpoint?.value.seen ?? []);
   const fresh: MesRecord[] = [];
-  const overlapStart = to.getTime() - deps.overlapMs;
-  const nextSeen = new Set<string>();
+  const overlapStart = Date.parse(watermark) - deps.overlapMs;
+  const nextSeen = new Set<string>(Number.isFinite(newest) ? [] : seen);
   for (const record of fetched) {
     const id = recordHash(record);
     if (record.modifiedAt.getTime() >= overlapStart) nextSeen.add(id);
@@ -213,7 +224,7 @@ async function ingestEntity(
   await deps.checkpoints.save<MesCheckpoint>(
     source,
     entity,
-    { watermark: window.to, seen: [...nextSeen] },
+    { watermark, seen: [...nextSeen] },
     checkpoint?.etag,
   );
   const latest = fresh.reduce((m, r) => Math.max(m, r.modifiedAt.getTime()), Number.NEGATIVE_INFINITY);

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@aurora/core';
 import { XMLBuilder } from 'fast-xml-parser';
 import { DateTime } from 'luxon';
+import { withClockSkew } from '../clock-skew.js';
 import { type FaultRule, type MesEntity, MesFaults, type MesStandIn } from '../faults.js';
 import { serveOnLoopback } from '../loopback-server.js';
 import type {
@@ -362,13 +363,14 @@ const SERVICE_ENTITY = new Map<string, MesEntity>(
  * Its `credentials` hold `mes-hydra-api-key` and `accessId`.
  */
 export async function startHydraStandIn(options: HydraStandInOptions): Promise<MesStandIn> {
-  const { data, clock } = options;
+  const { clock } = options;
   const credentials: HydraCredentials = {
     [HYDRA_API_KEY_SECRET]:
       options.credentials?.[HYDRA_API_KEY_SECRET] ?? randomBytes(24).toString('base64url'),
     accessId: options.credentials?.accessId ?? String(randomInt(0, 100_000_000)).padStart(8, '0'),
   };
   const faults = options.faults ?? new MesFaults();
+  const data = withClockSkew(options.data, () => faults.clockSkewMs);
   const stats = { requests: 0 };
 
   const send = (res: ServerResponse, status: number, body: string, fault?: FaultRule) => {

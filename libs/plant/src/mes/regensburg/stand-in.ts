@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@aurora/core';
 import { DateTime } from 'luxon';
 import type { ShiftName } from '../../shift-calendar.js';
+import { withClockSkew } from '../clock-skew.js';
 import { type MesEntity, MesFaults, type MesStandIn } from '../faults.js';
 import { serveOnLoopback } from '../loopback-server.js';
 import type {
@@ -284,6 +285,7 @@ export async function startRegensburgStandIn(options: RegensburgStandInOptions):
   };
   const retentionMs = (options.retentionH ?? REGENSBURG_DEFAULT_RETENTION_H) * 3_600_000;
   const faults = options.faults ?? new MesFaults();
+  const data = withClockSkew(options.data, () => faults.clockSkewMs);
   const stats = { requests: 0 };
 
   // A wait cut short by close() never resolves: the request it holds is dropped with its connection.
@@ -313,7 +315,7 @@ export async function startRegensburgStandIn(options: RegensburgStandInOptions):
     if (res.destroyed) return;
 
     const now = options.clock.now();
-    let rows = rowsOf(entity, options.data, now, new Date(now.getTime() - retentionMs));
+    let rows = rowsOf(entity, data, now, new Date(now.getTime() - retentionMs));
     if (fault?.fault === 'new_field')
       rows = rows.map((r) => ({ ...r, [REGENSBURG_FAULT_FIELD]: 'KST-4711' }));
     // Without pages, a "repeated page" is the same record listed twice.

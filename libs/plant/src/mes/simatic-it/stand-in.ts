@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@aurora/core';
+import { withClockSkew } from '../clock-skew.js';
 import { type FaultRule, type MesEntity, MesFaults, type MesStandIn } from '../faults.js';
 import { serveOnLoopback } from '../loopback-server.js';
 import type {
@@ -123,7 +124,7 @@ const DAY_MS = 86_400_000;
  * answer is what the MES shows at that moment.
  */
 export async function startSimaticStandIn(options: SimaticStandInOptions): Promise<MesStandIn> {
-  const { data, clock } = options;
+  const { clock } = options;
   const creds: SimaticCredentials = {
     clientId: options.credentials?.clientId ?? `aurora-${randomBytes(4).toString('hex')}`,
     clientSecret: options.credentials?.clientSecret ?? randomBytes(24).toString('base64url'),
@@ -134,6 +135,7 @@ export async function startSimaticStandIn(options: SimaticStandInOptions): Promi
   const maxPageSize = options.maxPageSize ?? 500;
   const retentionMs = (options.retentionDays ?? 7) * DAY_MS;
   const faults = options.faults ?? new MesFaults();
+  const data = withClockSkew(options.data, () => faults.clockSkewMs);
   const stats = { requests: 0 };
   const tokens = new Map<string, number>();
 
