@@ -19,11 +19,17 @@ expectations:
 synapse:
   distribution: HASH(material_id)
 */
-WITH mard_days AS (
+WITH mard_rows AS (
+  -- Delivery is at least once: an extraction landed twice (a run repeated after a crash) is still one
+  -- snapshot, one row per material, plant and storage location.
+  SELECT * FROM bronze.sap_rfc_read_table_mard
+  QUALIFY row_number() OVER (PARTITION BY MATNR, WERKS, LGORT, _extracted_at ORDER BY _file) = 1
+),
+mard_days AS (
   SELECT f.facility_id, m.MATNR AS material_id,
     CAST(m._extracted_at AT TIME ZONE 'Europe/Berlin' AS DATE) AS snapshot_date,
     m._extracted_at, sum(m.LABST) AS unrestricted_qty, sum(m.INSME) AS inspection_qty, sum(m.SPEME) AS blocked_qty
-  FROM bronze.sap_rfc_read_table_mard AS m
+  FROM mard_rows AS m
   JOIN reference.facilities AS f ON CAST(f.sap_plant AS VARCHAR) = m.WERKS
   GROUP BY f.facility_id, m.MATNR, m._extracted_at
 ),
