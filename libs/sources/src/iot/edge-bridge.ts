@@ -1,5 +1,5 @@
 import { type Clock, type Logger, retry, type Sleep } from '@aurora/core';
-import type { CheckpointStore } from '@aurora/lake';
+import { CheckpointConflictError, type CheckpointStore } from '@aurora/lake';
 import { FACILITIES, parseTelemetryTopic, TELEMETRY_TOPIC_FILTER } from '@aurora/plant';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { EventHubBatchMetadata } from './event-hub-batch.js';
@@ -76,8 +76,11 @@ export class EdgeBridge {
   #timer: NodeJS.Timeout | undefined;
   #stats: EdgeBridgeStats = { received: 0, delivered: 0, pending: 0, deliveryFailures: 0, unroutable: 0 };
 
+  readonly #clientId: string;
+
   constructor(options: EdgeBridgeOptions) {
     this.#o = options;
+    this.#clientId = options.clientId ?? `aurora-edge-${process.pid}-${Date.now()}`;
   }
 
   get stats(): EdgeBridgeStats {
@@ -100,9 +103,12 @@ export class EdgeBridge {
         inFlight: undefined,
       });
     }
+    // A persistent session: while the bridge is away (a reconnect, a broker restart with persistence)
+    // the broker keeps its subscription, queues the QoS 1 readings for it, and redelivers what it sent
+    // but never saw acknowledged. A clean session would drop whatever the sensors published meanwhile.
     const client = await mqtt.connectAsync(this.#o.mqttUrl, {
-      clientId: this.#o.clientId ?? `aurora-edge-${process.pid}-${Date.now()}`,
-      clean: true,
+      clientId: this.#clientId,
+      clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
     });
@@ -205,22 +211,52 @@ export class EdgeBridge {
       );
       return false;
     }
-    this.#stats.delivered += batch.length;
     const nextSequence = batch[batch.length - 1]!.sequence + 1;
-    if (this.#o.checkpoints) {
-      partition.etag = await this.#o.checkpoints.save(
+    try {
+      await this.#checkpoint(partition, nextSequence);
+    } catch (error) {
+      // Landed but not checkpointed (the storage went away in between): the batch stays queued, and its
+      // redelivery, cut the same, finds its files and lands nothing twice.
+      this.#stats.deliveryFailures++;
+      this.#o.log.error(
+        { event: 'edge.checkpoint.failed', partition: partition.id, messages: batch.length, err: error },
+        'telemetry landed but its checkpoint could not be saved; batch kept for the next flush',
+      );
+      return false;
+    }
+    this.#stats.delivered += batch.length;
+    return true;
+  }
+
+  async #checkpoint(partition: Partition, nextSequence: number): Promise<void> {
+    const store = this.#o.checkpoints;
+    if (!store) return;
+    try {
+      partition.etag = await store.save(CHECKPOINT_SOURCE, partition.id, { nextSequence }, partition.etag);
+    } catch (error) {
+      if (!(error instanceof CheckpointConflictError)) throw error;
+      // A save whose answer was lost (the storage restarted) may have gone through: take the stored
+      // version and save again.
+      const stored = await store.load<{ nextSequence: number }>(CHECKPOINT_SOURCE, partition.id);
+      partition.etag = await store.save(
         CHECKPOINT_SOURCE,
         partition.id,
-        { nextSequence },
-        partition.etag,
+        { nextSequence: Math.max(nextSequence, stored?.value.nextSequence ?? 0) },
+        stored?.etag,
       );
     }
-    return true;
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.#client?.endAsync();
     await this.flush();
+    // Stopped on purpose: end the session, so the broker does not keep queueing readings for nobody.
+    if (this.#client) {
+      const ending = await mqtt
+        .connectAsync(this.#o.mqttUrl, { clientId: this.#clientId, clean: true, reconnectPeriod: 0 })
+        .catch(() => undefined);
+      await ending?.endAsync();
+    }
   }
 }
