@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AzuriteOptions, azuriteConnectionString, type RunningAzurite, startAzurite } from './server.js';
@@ -14,13 +15,26 @@ interface LockFile {
   tableUrl: string;
 }
 
+/**
+ * A process killed with SIGKILL stays a zombie until its new parent reaps it, and signal 0 still reaches a
+ * zombie: on Linux its state in /proc says whether it is one.
+ */
+const isZombie = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+};
+
 const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
 };
 
 async function readLock(path: string): Promise<LockFile | undefined> {
@@ -43,9 +57,20 @@ export async function openLocalStorage(
   const location = join(home, 'azurite');
   const lockPath = join(home, 'azurite.lock.json');
   await mkdir(home, { recursive: true });
+  const startingDeadline = Date.now() + 60_000;
   for (let attempt = 0; attempt < 3; attempt++) {
     const lock = await readLock(lockPath);
     if (lock && lock.pid !== process.pid && isAlive(lock.pid)) {
+      if (!lock.blobUrl) {
+        // Claimed, and the emulator is still starting: its endpoints follow in a moment.
+        if (Date.now() > startingDeadline)
+          throw new Error(
+            `Azurite for ${home} is being started by process ${lock.pid}, which has not finished in 60 s`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        attempt--;
+        continue;
+      }
       return {
         ...lock,
         connectionString: azuriteConnectionString(lock),
