@@ -242,6 +242,42 @@ describe('runSapTransactional', () => {
     for (const key of failedKeys) expect(landedPos.has(key), key).toBe(true);
   });
 
+  it('reads the POs the receipts touched even when the run died between the receipts and the POs', async () => {
+    const clean = await setup();
+    await runSapTransactional(clean.deps, clean.pool);
+    const expected = new Set(
+      (await rows(clean.lake, `bronze/sap/${SAP_BAPIS.poDetail}/`)).map((r) => r['PO_NUMBER']),
+    );
+
+    // The process dies as the PO run starts: the goods movements landed and their checkpoint moved.
+    const { lake, deps, pool, checkpoints } = await setup();
+    let movementsDone = false;
+    const dying: SapIngestionDeps = {
+      ...deps,
+      checkpoints: {
+        ...checkpoints,
+        save: async (...args) => {
+          const etag = await checkpoints.save(...args);
+          if (args[1] === SAP_BAPIS.goodsMovements) movementsDone = true;
+          return etag;
+        },
+        load: async (source, key) => {
+          if (movementsDone && key === SAP_BAPIS.poDetail) throw new Error('killed');
+          return checkpoints.load(source, key);
+        },
+      },
+    };
+    await expect(runSapTransactional(dying, pool)).rejects.toThrow('killed');
+    expect(await files(lake, `bronze/sap/${SAP_BAPIS.poDetail}/`)).toEqual([]);
+
+    const next = await runSapTransactional(deps, pool);
+    expect(next.bapis.find((b) => b.bapi === SAP_BAPIS.goodsMovements)?.landed).toBe(0);
+    const landed = new Set(
+      (await rows(lake, `bronze/sap/${SAP_BAPIS.poDetail}/`)).map((r) => r['PO_NUMBER']),
+    );
+    expect([...expected].filter((po) => !landed.has(po))).toEqual([]);
+  });
+
   it('dead-letters an ABAP error or a RETURN E for one PO with its message, without retrying; the other POs land', async () => {
     const { lake, deps, pool, clock, standIn } = await setup();
     const pos = procurement.purchaseOrdersCreatedOn('2026-11-22');

@@ -408,12 +408,6 @@ async function ingestGoodsMovements(
     if (entered !== undefined && (latest === undefined || entered > latest)) latest = entered;
   }
   const landed = await land(ctx, bapi, fresh, batchId);
-  await deps.checkpoints.save<GoodsMovementCheckpoint>(
-    SAP_SOURCE,
-    bapi,
-    { postingDay: ctx.today, enteredUntil: ctx.now.toISOString(), seen: nextSeen },
-    checkpoint?.etag,
-  );
   const poNumbers = [
     ...new Set(
       fresh
@@ -421,6 +415,15 @@ async function ingestGoodsMovements(
         .map((r) => String(r.fields['PO_NUMBER']).trim()),
     ),
   ];
+  // The POs these receipts touched join the PO run's pending list before this checkpoint moves past the
+  // receipts: a run that dies in between must not leave them unread for good.
+  await addPendingPurchaseOrders(ctx, poNumbers);
+  await deps.checkpoints.save<GoodsMovementCheckpoint>(
+    SAP_SOURCE,
+    bapi,
+    { postingDay: ctx.today, enteredUntil: ctx.now.toISOString(), seen: nextSeen },
+    checkpoint?.etag,
+  );
   return {
     report: {
       bapi,
@@ -436,6 +439,18 @@ async function ingestGoodsMovements(
     poNumbers,
     ...(latest !== undefined ? { latestEntry: new Date(latest) } : {}),
   };
+}
+
+/** Adds POs to the PO run's pending list (creating its checkpoint where the first run would start). */
+async function addPendingPurchaseOrders(ctx: Context, poNumbers: readonly string[]): Promise<void> {
+  if (poNumbers.length === 0) return;
+  const { deps } = ctx;
+  const bapi = SAP_BAPIS.poDetail;
+  const checkpoint = await deps.checkpoints.load<PurchaseOrderCheckpoint>(SAP_SOURCE, bapi);
+  const value: PurchaseOrderCheckpoint = checkpoint
+    ? { ...checkpoint.value, pending: [...new Set([...checkpoint.value.pending, ...poNumbers])].sort() }
+    : { day: addPlantDays(ctx.today, -deps.initialLookbackDays), pending: [...poNumbers].sort() };
+  await deps.checkpoints.save<PurchaseOrderCheckpoint>(SAP_SOURCE, bapi, value, checkpoint?.etag);
 }
 
 async function ingestPurchaseOrders(ctx: Context, touched: readonly string[]): Promise<SapBapiReport> {
