@@ -4,9 +4,6 @@ import { defineConfig } from 'vitest/config';
 // run against src/ without a build; `tsc -b` still type-checks everything.
 const conditions = ['@aurora/source', 'node', 'development|production'];
 const exclude = ['**/node_modules/**', '**/dist/**', '.aurora/**'];
-// The fault-injection suite (test/faults) joins `pnpm test` once a whole CI run with it has been measured
-// against the 30-minute budget; until then it runs with `pnpm test:faults` (or FAULTS=1 pnpm test).
-const faults = process.env['FAULTS'] || process.env['FAULTS_FULL'] ? [] : ['test/faults/**'];
 
 export default defineConfig({
   resolve: { conditions },
@@ -28,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.test.ts', 'test/**/*.test.ts'],
-          exclude: [...exclude, ...faults],
+          exclude,
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

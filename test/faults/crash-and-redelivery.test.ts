@@ -31,21 +31,17 @@ const STAGES: KillPoint[] = [
     stage: 'ERP, between bronze and checkpoint',
     after: /"event":"ingest\.erp\.watermark","table":"QP\.QP_LIST_LINES"/,
     maxDelayMs: 0,
-    when: async (lake, draw) => (await erpFiles(lake)) >= erpFilesAt(draw),
-    whenText: (draw) => `once ${erpFilesAt(draw)} of its files are in the lake`,
+    count: (lake) => erpFiles(lake),
+    grownBy: (draw) => 1 + Math.floor(draw * 8),
   },
   { stage: 'medallion publish', after: /^medallion: publishing Delta tables$/, maxDelayMs: 1500 },
 ];
 
-/**
- * Where a kill left the ERP: its bronze files and whether its SCN checkpoint exists. Files without the
- * checkpoint mean the kill fell between the two, and the next run must land the window again.
- */
-async function erpLeftover(env: Record<string, string>): Promise<{ files: number; checkpoint: boolean }> {
+/** The ERP's SCN checkpoint as the home holds it (its version), or undefined before the first. */
+async function erpCheckpoint(env: Record<string, string>): Promise<string | undefined> {
   const storage = await openStorage(loadConfig(env), 'ephemeral');
   try {
-    const checkpoint = await createCheckpointStore(storage.table('checkpoints')).load('oracle-erp', 'cdc');
-    return { files: await erpFiles(storage.lake), checkpoint: checkpoint !== undefined };
+    return (await createCheckpointStore(storage.table('checkpoints')).load('oracle-erp', 'cdc'))?.etag;
   } finally {
     await storage.close();
   }
@@ -56,8 +52,6 @@ async function erpFiles(lake: Lake): Promise<number> {
   for await (const _ of lake.list('bronze/oracle-erp/')) files++;
   return files;
 }
-
-const erpFilesAt = (draw: number) => 1 + Math.floor(draw * 8);
 
 /** FAULTS_SEED replays a run's kill points (each test's name prints its seed). */
 const SEED = Number(process.env['FAULTS_SEED'] ?? 1);
@@ -95,10 +89,13 @@ describe(`kill -9 of aurora run --once (seed ${SEED})`, () => {
   const home = async () => (env ??= await newHome({ AURORA_LOG_LEVEL: 'info' }));
 
   for (const [i, { point, delayMs, draw, seed }] of plan(SEED).entries()) {
-    const at = point.whenText ? point.whenText(draw) : `${delayMs} ms after ${point.after.source}`;
+    const at = point.grownBy
+      ? `once ${point.grownBy(draw)} of its files are in the lake`
+      : `${delayMs} ms after ${point.after.source}`;
     it(`kill #${i + 1} during ${point.stage}: ${at} (FAULTS_SEED=${seed})`, async () => {
       startDuplicates();
       const e = await home();
+      const checkpointBefore = point.count ? await erpCheckpoint(e) : undefined;
       const run = await runKilled(cycleArgs(), e, point, delayMs, draw);
       const where = `last line before the kill: ${run.lastLine.slice(0, 200)}`;
       const reached = run.stderr.split('\n').some((line) => point.after.test(line));
@@ -106,14 +103,13 @@ describe(`kill -9 of aurora run --once (seed ${SEED})`, () => {
       // A delay longer than the stage falls in a later one or after the end: still a kill, or a clean exit.
       if (!run.killed) expect(run.stderr, where).not.toMatch(/"level":(50|60)/);
       let erp = '';
-      if (point.when && run.killed) {
+      if (point.count && run.killed) {
         // The files were in the lake and the checkpoint had not moved: the kill fell between the two. (The
         // local emulator keeps a blob write for sure only once a checkpoint after it is acknowledged, so
         // files no checkpoint covers may be gone with the process; Azure keeps them. Either way the next
         // run lands the window again.)
-        const left = await erpLeftover(e);
-        expect(left.checkpoint, 'the SCN checkpoint moved before the kill').toBe(false);
-        erp = `; the run had landed ${erpFilesAt(draw)} ERP files, the SCN checkpoint had not moved (${left.files} files kept)`;
+        expect(await erpCheckpoint(e), 'the SCN checkpoint moved before the kill').toBe(checkpointBefore);
+        erp = `; ${point.grownBy!(draw)} ERP files had landed, the SCN checkpoint had not moved`;
       }
       console.info(
         `kill #${i + 1} (${point.stage}, ${delayMs} ms): ${run.killed ? where : 'ran to the end'}${erp}`,

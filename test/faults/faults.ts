@@ -114,12 +114,11 @@ export interface KillPoint {
   /** The kill falls a random 0..maxDelayMs after that line. */
   maxDelayMs: number;
   /**
-   * Instead of the delay: after that line, the run's own lake is looked at every 20 ms and the kill falls
-   * as soon as this says so (given the random draw in 0..1), e.g. once the k-th file of a batch is there.
+   * Instead of the delay: from that line on, `count` is taken of the run's own lake every 20 ms, and the
+   * kill falls once it has grown by `grownBy(draw)`: e.g. once the k-th file of a batch is there.
    */
-  when?: (lake: Lake, draw: number) => Promise<boolean>;
-  /** What `when` waits for at a draw, for the test's name. */
-  whenText?: (draw: number) => string;
+  count?: (lake: Lake) => Promise<number>;
+  grownBy?: (draw: number) => number;
 }
 
 export interface KilledRun {
@@ -133,8 +132,8 @@ export interface KilledRun {
 /**
  * Starts `pnpm aurora <args>` in its own process group and SIGKILLs the whole group (tsx and the node
  * process under it, with the Azurite, broker and stand-ins it runs in-process) `delayMs` after the first
- * stderr line matching `point.after`, or once `point.when` says so: no handler runs, nothing is flushed or
- * closed.
+ * stderr line matching `point.after`, or once `point.count` grew as asked: no handler runs, nothing is
+ * flushed or closed.
  */
 export function runKilled(
   args: string[],
@@ -163,11 +162,12 @@ export function runKilled(
     };
     const guard = setTimeout(kill, 240_000);
     // The run's Azurite, joined while it runs: the kill falls on what its lake holds.
-    const watch = async (when: NonNullable<KillPoint['when']>) => {
+    const watch = async (count: NonNullable<KillPoint['count']>, growth: number) => {
       const storage = await openStorage(loadConfig(env), 'ephemeral');
       try {
+        const start = await count(storage.lake);
         while (child.exitCode === null && child.signalCode === null) {
-          if (await when(storage.lake, draw).catch(() => false)) return kill();
+          if ((await count(storage.lake)) - start >= growth) return kill();
           await new Promise((r) => setTimeout(r, 20));
         }
       } finally {
@@ -184,7 +184,7 @@ export function runKilled(
         if (!armed && point.after.test(line)) {
           armed = true;
           // Should the lake not be readable, the kill falls at once rather than never.
-          if (point.when) watch(point.when).catch(kill);
+          if (point.count) watch(point.count, point.grownBy?.(draw) ?? 1).catch(kill);
           else setTimeout(kill, delayMs);
         }
       }

@@ -119,6 +119,21 @@ async function startBelowEphemeralPorts(location: string) {
   }
 }
 
+/** Azurite again on the same ports and data; another process may hold one of them for a moment. */
+async function restartOn(
+  location: string,
+  ports: { blobPort: number; queuePort: number; tablePort: number },
+) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startAzurite({ location, ...ports });
+    } catch (error) {
+      if (attempt >= 20 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 describe('Azurite restarted between landing a batch and its checkpoint', () => {
   it('keeps the batch, and its redelivery lands once: every reading exactly once in bronze, the checkpoint at the end', async () => {
     const location = await mkdtemp(join(tmpdir(), 'aurora-faults-azurite-'));
@@ -149,7 +164,7 @@ describe('Azurite restarted between landing a batch and its checkpoint', () => {
           // Landed; the storage goes away before the checkpoint, for longer than the SDK's own retries.
           await storage.close();
           restarted = new Promise((r) => setTimeout(r, 8_000)).then(async () => {
-            storage = await startAzurite({ location, ...ports });
+            storage = await restartOn(location, ports);
           });
         }
       },

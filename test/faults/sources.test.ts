@@ -33,17 +33,24 @@ const DOWN = [
     'sap:communication_failure',
     'erp:connection_lost',
   ],
-  // Full form: the other ways a source fails, a cycle each, before the clean one.
+  // Full form: the other ways a source fails, a cycle each, before the clean one; every source stays down.
   ...(FULL
     ? [
+        // The ERP has one way to be down (its session lost); its other faults are data it dead-letters.
         [
           'augsburg:truncated',
           'ingolstadt:malformed',
           'regensburg:unauthorized',
           'sap:logon_failure',
-          'erp:missing_log',
+          'erp:connection_lost',
         ],
-        ['augsburg:unauthorized', 'ingolstadt:http_500', 'regensburg:timeout', 'sap:abap_runtime'],
+        [
+          'augsburg:unauthorized',
+          'ingolstadt:http_500',
+          'regensburg:timeout',
+          'sap:abap_runtime',
+          'erp:connection_lost',
+        ],
       ]
     : []),
 ].map((faults) => faults.flatMap((f) => ['--fault', f]));
