@@ -41,7 +41,7 @@ mard AS (
 onhand AS (
   SELECT * FROM bronze.erp_mtl_onhand_quantities_detail
   QUALIFY row_number() OVER (
-    PARTITION BY ONHAND_QUANTITIES_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC
+    PARTITION BY ONHAND_QUANTITIES_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _file DESC
   ) = 1
 ),
 erp AS (

@@ -28,5 +28,5 @@ SELECT
   _extracted_at
 FROM bronze.erp_hz_parties
 WHERE PARTY_TYPE = 'PERSON'
-QUALIFY row_number() OVER (PARTITION BY PARTY_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY PARTY_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _file DESC) = 1
   AND _op <> 'D'

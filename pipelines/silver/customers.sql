@@ -21,11 +21,11 @@ synapse:
 */
 WITH accounts AS (
   SELECT * FROM bronze.erp_hz_cust_accounts
-  QUALIFY row_number() OVER (PARTITION BY CUST_ACCOUNT_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY CUST_ACCOUNT_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _file DESC) = 1
 ),
 parties AS (
   SELECT * FROM bronze.erp_hz_parties
-  QUALIFY row_number() OVER (PARTITION BY PARTY_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY PARTY_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _file DESC) = 1
 )
 SELECT
   a.CUST_ACCOUNT_ID AS cust_account_id,

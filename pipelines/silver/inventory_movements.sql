@@ -35,7 +35,7 @@ WITH sap AS (
 erp AS (
   SELECT * FROM bronze.erp_mtl_material_transactions
   QUALIFY row_number() OVER (
-    PARTITION BY TRANSACTION_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _batch_id DESC, _file DESC
+    PARTITION BY TRANSACTION_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _batch_id DESC, _file DESC
   ) = 1
 ),
 items AS (
@@ -45,7 +45,7 @@ orgs AS (
   SELECT p.ORGANIZATION_ID, o.facility_id
   FROM bronze.erp_mtl_parameters AS p
   JOIN reference.erp_organizations AS o ON o.organization_code = p.ORGANIZATION_CODE
-  QUALIFY row_number() OVER (PARTITION BY p.ORGANIZATION_ID ORDER BY CAST(p._scn AS DECIMAL(38, 0)) DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY p.ORGANIZATION_ID ORDER BY CAST(p._scn AS HUGEINT) DESC) = 1
 )
 SELECT
   'sap' AS source_system,

@@ -30,7 +30,7 @@ latest AS (
   WHERE ORGANIZATION_ID IN (SELECT ORGANIZATION_ID FROM master)
   QUALIFY row_number() OVER (
     PARTITION BY INVENTORY_ITEM_ID, ORGANIZATION_ID
-    ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _batch_id DESC, _file DESC
+    ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _batch_id DESC, _file DESC
   ) = 1
 ),
 sap AS (SELECT DISTINCT MATERIAL FROM bronze.sap_bapi_material_getlist)

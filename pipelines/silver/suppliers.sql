@@ -23,17 +23,17 @@ synapse:
 */
 WITH suppliers AS (
   SELECT * FROM bronze.erp_ap_suppliers
-  QUALIFY row_number() OVER (PARTITION BY VENDOR_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY VENDOR_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _file DESC) = 1
 ),
 contacts AS (
   SELECT * FROM bronze.erp_ap_supplier_contacts
-  QUALIFY row_number() OVER (PARTITION BY VENDOR_CONTACT_ID ORDER BY CAST(_scn AS DECIMAL(38, 0)) DESC, _extracted_at DESC, _file DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY VENDOR_CONTACT_ID ORDER BY CAST(_scn AS HUGEINT) DESC, _extracted_at DESC, _file DESC) = 1
 ),
 first_contact AS (
   -- One contact per supplier, all its columns from the same row: the lowest contact id still there.
   SELECT * FROM contacts
   WHERE _op <> 'D'
-  QUALIFY row_number() OVER (PARTITION BY VENDOR_ID ORDER BY CAST(VENDOR_CONTACT_ID AS DECIMAL(38, 0))) = 1
+  QUALIFY row_number() OVER (PARTITION BY VENDOR_ID ORDER BY CAST(VENDOR_CONTACT_ID AS HUGEINT)) = 1
 )
 SELECT
   s.SEGMENT1 AS vendor,
