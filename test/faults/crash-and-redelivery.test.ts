@@ -1,5 +1,5 @@
 import { loadConfig } from '@aurora/core';
-import { createCheckpointStore, type Lake } from '@aurora/lake';
+import { createCheckpointStore } from '@aurora/lake';
 import { openStorage } from '@aurora/platform';
 import { afterAll, describe, expect, it } from 'vitest';
 import { duplicateDeliveries } from './duplicates.js';
@@ -25,14 +25,13 @@ const STAGES: KillPoint[] = [
   { stage: 'IoT landing', after: /^iot: published [\d,]+ messages .*; landing$/, maxDelayMs: 800 },
   { stage: 'MES', after: /^mes: ingestMesAugsburg$/, maxDelayMs: FULL ? 6000 : 1500 },
   { stage: 'SAP', after: /^sap: ingestSapTransactional$/, maxDelayMs: 2800 },
-  // The ERP's last read logs this; then its 16 bronze files land one by one and only then does the SCN
-  // checkpoint move. The kill falls once a random number (1 to 8) of them is in the lake.
+  // The ERP's bronze files (16 on a first run) land one by one, each logged once it is in the lake, and only
+  // then does the SCN checkpoint move. The kill falls on the line of a random one of the first 8.
   {
     stage: 'ERP, between bronze and checkpoint',
-    after: /"event":"ingest\.erp\.watermark","table":"QP\.QP_LIST_LINES"/,
+    after: /"event":"ingest\.erp\.file\.landed"/,
     maxDelayMs: 0,
-    count: (lake) => erpFiles(lake),
-    grownBy: (draw) => 1 + Math.floor(draw * 8),
+    nth: (draw) => 1 + Math.floor(draw * 8),
   },
   { stage: 'medallion publish', after: /^medallion: publishing Delta tables$/, maxDelayMs: 1500 },
 ];
@@ -45,12 +44,6 @@ async function erpCheckpoint(env: Record<string, string>): Promise<string | unde
   } finally {
     await storage.close();
   }
-}
-
-async function erpFiles(lake: Lake): Promise<number> {
-  let files = 0;
-  for await (const _ of lake.list('bronze/oracle-erp/')) files++;
-  return files;
 }
 
 /** FAULTS_SEED replays a run's kill points (each test's name prints its seed). */
@@ -89,13 +82,13 @@ describe(`kill -9 of aurora run --once (seed ${SEED})`, () => {
   const home = async () => (env ??= await newHome({ AURORA_LOG_LEVEL: 'info' }));
 
   for (const [i, { point, delayMs, draw, seed }] of plan(SEED).entries()) {
-    const at = point.grownBy
-      ? `once ${point.grownBy(draw)} of its files are in the lake`
+    const at = point.nth
+      ? `once ${point.nth(draw)} of its files are in the lake`
       : `${delayMs} ms after ${point.after.source}`;
     it(`kill #${i + 1} during ${point.stage}: ${at} (FAULTS_SEED=${seed})`, async () => {
       startDuplicates();
       const e = await home();
-      const checkpointBefore = point.count ? await erpCheckpoint(e) : undefined;
+      const checkpointBefore = point.nth ? await erpCheckpoint(e) : undefined;
       const run = await runKilled(cycleArgs(), e, point, delayMs, draw);
       const where = `last line before the kill: ${run.lastLine.slice(0, 200)}`;
       const reached = run.stderr.split('\n').some((line) => point.after.test(line));
@@ -103,13 +96,13 @@ describe(`kill -9 of aurora run --once (seed ${SEED})`, () => {
       // A delay longer than the stage falls in a later one or after the end: still a kill, or a clean exit.
       if (!run.killed) expect(run.stderr, where).not.toMatch(/"level":(50|60)/);
       let erp = '';
-      if (point.count && run.killed) {
+      if (point.nth && run.killed) {
         // The files were in the lake and the checkpoint had not moved: the kill fell between the two. (The
         // local emulator keeps a blob write for sure only once a checkpoint after it is acknowledged, so
         // files no checkpoint covers may be gone with the process; Azure keeps them. Either way the next
         // run lands the window again.)
         expect(await erpCheckpoint(e), 'the SCN checkpoint moved before the kill').toBe(checkpointBefore);
-        erp = `; ${point.grownBy!(draw)} ERP files had landed, the SCN checkpoint had not moved`;
+        erp = `; ${point.nth(draw)} ERP files had landed, the SCN checkpoint had not moved`;
       }
       console.info(
         `kill #${i + 1} (${point.stage}, ${delayMs} ms): ${run.killed ? where : 'ran to the end'}${erp}`,

@@ -3,10 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '@aurora/core';
 import { loadProject } from '@aurora/engine';
-import type { Lake } from '@aurora/lake';
-import { openStorage } from '@aurora/platform';
 import { expect } from 'vitest';
 import { aurora, repoRoot } from '../e2e/cli.js';
 
@@ -114,11 +111,11 @@ export interface KillPoint {
   /** The kill falls a random 0..maxDelayMs after that line. */
   maxDelayMs: number;
   /**
-   * Instead of the delay: from that line on, `count` is taken of the run's own lake every 20 ms, and the
-   * kill falls once it has grown by `grownBy(draw)`: e.g. once the k-th file of a batch is there.
+   * Instead of the first matching line: the kill falls at once on the nth (given the random draw in 0..1),
+   * e.g. the line saying the k-th file of a batch is in the lake. Logs are written synchronously, so the
+   * line is on stderr before the run's next write starts.
    */
-  count?: (lake: Lake) => Promise<number>;
-  grownBy?: (draw: number) => number;
+  nth?: (draw: number) => number;
 }
 
 export interface KilledRun {
@@ -132,7 +129,7 @@ export interface KilledRun {
 /**
  * Starts `pnpm aurora <args>` in its own process group and SIGKILLs the whole group (tsx and the node
  * process under it, with the Azurite, broker and stand-ins it runs in-process) `delayMs` after the first
- * stderr line matching `point.after`, or once `point.count` grew as asked: no handler runs, nothing is
+ * stderr line matching `point.after`, or at once on its `point.nth` match: no handler runs, nothing is
  * flushed or closed.
  */
 export function runKilled(
@@ -154,6 +151,7 @@ export function runKilled(
     let partial = '';
     let lastLine = '';
     let armed = false;
+    let matches = 0;
     let killed = false;
     const kill = () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -161,19 +159,6 @@ export function runKilled(
       process.kill(-child.pid!, 'SIGKILL');
     };
     const guard = setTimeout(kill, 240_000);
-    // The run's Azurite, joined while it runs: the kill falls on what its lake holds.
-    const watch = async (count: NonNullable<KillPoint['count']>, growth: number) => {
-      const storage = await openStorage(loadConfig(env), 'ephemeral');
-      try {
-        const start = await count(storage.lake);
-        while (child.exitCode === null && child.signalCode === null) {
-          if ((await count(storage.lake)) - start >= growth) return kill();
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      } finally {
-        await storage.close();
-      }
-    };
     child.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
       stderr += text;
@@ -181,10 +166,9 @@ export function runKilled(
       partial = lines.pop()!;
       for (const line of lines) {
         if (!killed) lastLine = line;
-        if (!armed && point.after.test(line)) {
+        if (!armed && point.after.test(line) && ++matches >= (point.nth?.(draw) ?? 1)) {
           armed = true;
-          // Should the lake not be readable, the kill falls at once rather than never.
-          if (point.count) watch(point.count, point.grownBy?.(draw) ?? 1).catch(kill);
+          if (point.nth) kill();
           else setTimeout(kill, delayMs);
         }
       }

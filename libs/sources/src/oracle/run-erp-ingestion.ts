@@ -900,6 +900,10 @@ async function land(
       },
     );
     run.report.file = put.path;
+    log.info(
+      { event: 'ingest.erp.file.landed', table: run.name, rows: run.report.rows, file: put.path },
+      `${run.name}: ${run.report.rows} rows landed in ${put.path}`,
+    );
   }
   const letters = await writeDeadLetters(deps, ERP_SOURCE, lineage.batchId, result.deadLetters);
   if (letters)
