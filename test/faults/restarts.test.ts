@@ -143,6 +143,7 @@ describe('Azurite restarted between landing a batch and its checkpoint', () => {
     const persistentLake = createBlobLake({ connectionString: storage.connectionString });
     const checkpoints = createCheckpointStore(createTableClient(storage.connectionString, 'checkpoints'));
     const broker = await startEmbeddedBroker();
+    let closing: Promise<void> | undefined;
     let restarted: Promise<void> | undefined;
     let deliveries = 0;
     const bridge = new EdgeBridge({
@@ -160,13 +161,15 @@ describe('Azurite restarted between landing a batch and its checkpoint', () => {
           batch,
           metadata,
         );
-        if (!restarted) {
-          // Landed; the storage goes away before the checkpoint, for longer than the SDK's own retries.
-          await storage.close();
-          restarted = new Promise((r) => setTimeout(r, 8_000)).then(async () => {
+        // Landed; the storage goes away before the checkpoint, for longer than the SDK's own retries. Set
+        // before the first await: partitions deliver concurrently, and only the first may restart it.
+        closing ??= storage.close();
+        restarted ??= closing
+          .then(() => new Promise((r) => setTimeout(r, 8_000)))
+          .then(async () => {
             storage = await restartOn(location, ports);
           });
-        }
+        await closing;
       },
     });
     try {
