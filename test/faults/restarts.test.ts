@@ -29,10 +29,10 @@ afterAll(async () => {
 });
 
 /** Every reading in bronze/iot under a prefix: (sensor, sensor sequence) pairs, repeats included. */
-async function readings(prefix: string): Promise<string[]> {
+async function readings(prefix: string, from: Lake = lake): Promise<string[]> {
   const out: string[] = [];
-  for await (const file of lake.list(prefix))
-    for (const row of await codec.decode(await lake.get(file.path)))
+  for await (const file of from.list(prefix))
+    for (const row of await codec.decode(await from.get(file.path)))
       out.push(`${row['sensor_id']}#${row['sensor_seq']}`);
   return out;
 }
@@ -119,21 +119,6 @@ async function startBelowEphemeralPorts(location: string) {
   }
 }
 
-/** Azurite again on the same ports and data; another process may hold one of them for a moment. */
-async function restartOn(
-  location: string,
-  ports: { blobPort: number; queuePort: number; tablePort: number },
-) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await startAzurite({ location, ...ports });
-    } catch (error) {
-      if (attempt >= 20 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 describe('Azurite restarted between landing a batch and its checkpoint', () => {
   it('keeps the batch, and its redelivery lands once: every reading exactly once in bronze, the checkpoint at the end', async () => {
     const location = await mkdtemp(join(tmpdir(), 'aurora-faults-azurite-'));
@@ -167,7 +152,7 @@ describe('Azurite restarted between landing a batch and its checkpoint', () => {
         restarted ??= closing
           .then(() => new Promise((r) => setTimeout(r, 8_000)))
           .then(async () => {
-            storage = await restartOn(location, ports);
+            storage = await startAzurite({ location, ...ports });
           });
         await closing;
       },
@@ -197,10 +182,7 @@ describe('Azurite restarted between landing a batch and its checkpoint', () => {
       expect(bridge.stats.pending).toBe(0);
       expect(deliveries).toBeGreaterThanOrEqual(2);
 
-      const rows: string[] = [];
-      for await (const file of persistentLake.list('bronze/iot/'))
-        for (const row of await codec.decode(await persistentLake.get(file.path)))
-          rows.push(`${row['sensor_id']}#${row['sensor_seq']}`);
+      const rows = await readings('bronze/iot/', persistentLake);
       expect(rows.length, 'rows in bronze, repeats included').toBe(published.published - published.bad);
       expect(new Set(rows).size).toBe(rows.length);
       const saved = await Promise.all(

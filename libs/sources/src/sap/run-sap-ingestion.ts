@@ -134,7 +134,7 @@ export async function runSapTransactional(
 ): Promise<SapIngestionReport> {
   const ctx = context(deps, pool);
   const movements = await ingestGoodsMovements(ctx);
-  const pos = await ingestPurchaseOrders(ctx, movements.poNumbers);
+  const pos = await ingestPurchaseOrders(ctx);
   const stock = await ingestStock(ctx);
   return finish(ctx, 'transactional', [movements.report, pos, stock], movements.latestEntry);
 }
@@ -357,9 +357,7 @@ const range = (low: string, high: string) => [
 ];
 const plantRange = (plants: readonly string[]) => plants.map((p) => ({ SIGN: 'I', OPTION: 'EQ', LOW: p }));
 
-async function ingestGoodsMovements(
-  ctx: Context,
-): Promise<{ report: SapBapiReport; poNumbers: string[]; latestEntry?: Date }> {
+async function ingestGoodsMovements(ctx: Context): Promise<{ report: SapBapiReport; latestEntry?: Date }> {
   const bapi = SAP_BAPIS.goodsMovements;
   const { deps } = ctx;
   const checkpoint = await deps.checkpoints.load<GoodsMovementCheckpoint>(SAP_SOURCE, bapi);
@@ -387,7 +385,7 @@ async function ingestGoodsMovements(
         undefined,
       );
     }
-    return { report: await failedReport(ctx, bapi, batchId, toAuroraError(thrown), window), poNumbers: [] };
+    return { report: await failedReport(ctx, bapi, batchId, toAuroraError(thrown), window) };
   }
   const enteredUntil = checkpoint?.value.enteredUntil ? Date.parse(checkpoint.value.enteredUntil) : undefined;
   const seen = new Set(checkpoint?.value.seen ?? []);
@@ -436,7 +434,6 @@ async function ingestGoodsMovements(
       ...(landed.file ? { file: landed.file } : {}),
       ...(landed.deadLetterFile ? { deadLetterFile: landed.deadLetterFile } : {}),
     },
-    poNumbers,
     ...(latest !== undefined ? { latestEntry: new Date(latest) } : {}),
   };
 }
@@ -453,7 +450,7 @@ async function addPendingPurchaseOrders(ctx: Context, poNumbers: readonly string
   await deps.checkpoints.save<PurchaseOrderCheckpoint>(SAP_SOURCE, bapi, value, checkpoint?.etag);
 }
 
-async function ingestPurchaseOrders(ctx: Context, touched: readonly string[]): Promise<SapBapiReport> {
+async function ingestPurchaseOrders(ctx: Context): Promise<SapBapiReport> {
   const bapi = SAP_BAPIS.poDetail;
   const { deps } = ctx;
   const checkpoint = await deps.checkpoints.load<PurchaseOrderCheckpoint>(SAP_SOURCE, bapi);
@@ -461,7 +458,8 @@ async function ingestPurchaseOrders(ctx: Context, touched: readonly string[]): P
   const window = { from, to: ctx.today };
   const batchId = batchIdOf(bapi, ctx.now);
   // EKKO-AEDAT is the PO's creation date: the POs created in the period. Receipts change a PO's history
-  // without touching EKKO, so the POs the period's goods movements touched are read as well.
+  // without touching EKKO, so the POs the period's goods movements touched are read as well: the
+  // goods-movement run put them on the pending list.
   let listed: string[];
   try {
     const result = await call(
@@ -488,7 +486,7 @@ async function ingestPurchaseOrders(ctx: Context, touched: readonly string[]): P
       );
     return failedReport(ctx, bapi, batchId, toAuroraError(thrown), window);
   }
-  const poNumbers = [...new Set([...(checkpoint?.value.pending ?? []), ...listed, ...touched])].sort();
+  const poNumbers = [...new Set([...(checkpoint?.value.pending ?? []), ...listed])].sort();
 
   const records: SapRecord[] = [];
   const failures: { po: string; error: AuroraError }[] = [];
